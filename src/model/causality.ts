@@ -1,0 +1,198 @@
+import { compareClocks } from './clock.ts';
+import type { OpId } from './ids.ts';
+import type { AnyOp } from './ops.ts';
+
+/**
+ * The causal graph of a set of ops, built from their `deps`.
+ *
+ * - `order` is a deterministic linear extension: every op comes after its deps, and ops that are
+ *   concurrent are ordered by (clock, id). It depends only on the set of ops, never on arrival order.
+ * - Each op gets a position on a *chain* (a path of the graph) and a version vector over chains:
+ *   `vv[c]` is the highest index on chain c that is in the op's causal past. Because every chain prefix
+ *   is closed under "is an ancestor of", `a` is in the causal past of `b` iff `b.vv[chain(a)] >= index(a)`:
+ *   an O(1) test, where walking the graph would cost O(n) per question.
+ * Honest devices extend their own chain, so there are about as many chains as devices; a forking or
+ * hostile writer only makes vectors longer, never answers wrong.
+ */
+export interface CausalGraph {
+  /** Ready ops (all deps present, transitively) in linear order. */
+  readonly order: readonly AnyOp[];
+  /** Position of each ready op in `order`. */
+  readonly position: ReadonlyMap<OpId, number>;
+  /** Ops that cannot be placed yet, with the reason (a missing dep, or a dep that is itself waiting). */
+  readonly pending: ReadonlyMap<OpId, string>;
+  /** Ready ops that no other ready op depends on: what a new op should name as its deps. */
+  readonly heads: readonly OpId[];
+  /** True iff `ancestor` is `descendant` or in its causal past. Both must be ready. */
+  inPast(ancestor: number, descendant: number): boolean;
+  /** Version vector of the union of the causal pasts of the given ready ops. */
+  pastOf(positions: readonly number[]): VersionVector;
+  /** True iff the op at `position` is in the causal past described by `vv`. */
+  inVector(position: number, vv: VersionVector): boolean;
+}
+
+export type VersionVector = readonly number[];
+
+const shortId = (id: string) => id.slice(0, 12);
+
+/** Orders ops by clock, then id: the tie-break for everything concurrent. */
+export function compareOps(a: AnyOp, b: AnyOp): number {
+  return compareClocks(a.clock, b.clock) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** A binary min-heap; the priority queue of Kahn's algorithm. */
+class Heap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
+  get size(): number {
+    return this.items.length;
+  }
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
+        if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
+        if (smallest === i) break;
+        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}
+
+/** `ops` must have unique ids. */
+export function buildCausalGraph(ops: readonly AnyOp[]): CausalGraph {
+  const byId = new Map<OpId, AnyOp>();
+  for (const op of ops) byId.set(op.id, op);
+
+  const missingDeps = new Map<OpId, number>();
+  const dependents = new Map<OpId, OpId[]>();
+  const heap = new Heap<AnyOp>((a, b) => compareOps(a, b) < 0);
+  for (const op of ops) {
+    let waiting = 0;
+    for (const dep of op.deps) {
+      if (!byId.has(dep)) continue;
+      waiting++;
+      const list = dependents.get(dep);
+      if (list) list.push(op.id);
+      else dependents.set(dep, [op.id]);
+    }
+    const absent = op.deps.length - waiting;
+    // An op with an absent dep can never be placed; counting the absence keeps it out of the heap.
+    missingDeps.set(op.id, waiting + absent);
+    if (waiting + absent === 0) heap.push(op);
+  }
+
+  const order: AnyOp[] = [];
+  const position = new Map<OpId, number>();
+  const chainOf: number[] = [];
+  const indexOnChain: number[] = [];
+  const vectors: number[][] = [];
+  const chainTip: number[] = [];
+  let hasDependent: boolean[] = [];
+
+  for (let op = heap.pop(); op !== undefined; op = heap.pop()) {
+    const pos = order.length;
+    order.push(op);
+    position.set(op.id, pos);
+
+    const vv: number[] = [];
+    let chosenChain = -1;
+    for (const dep of op.deps) {
+      const depPos = position.get(dep)!;
+      hasDependent[depPos] = true;
+      const depVv = vectors[depPos]!;
+      for (let c = 0; c < depVv.length; c++) if ((vv[c] ?? -1) < depVv[c]!) vv[c] = depVv[c]!;
+      const depChain = chainOf[depPos]!;
+      if (chainTip[depChain] === depPos) {
+        const sameDevice = order[depPos]!.device === op.device;
+        if (chosenChain === -1 || sameDevice) chosenChain = depChain;
+      }
+    }
+    for (let c = 0; c < vv.length; c++) if (vv[c] === undefined) vv[c] = -1;
+    if (chosenChain === -1) {
+      chosenChain = chainTip.length;
+      chainTip.push(-1);
+    }
+    const index = (vv[chosenChain] ?? -1) + 1;
+    while (vv.length <= chosenChain) vv.push(-1);
+    vv[chosenChain] = index;
+    chainTip[chosenChain] = pos;
+    chainOf.push(chosenChain);
+    indexOnChain.push(index);
+    vectors.push(vv);
+
+    for (const next of dependents.get(op.id) ?? []) {
+      const left = missingDeps.get(next)! - 1;
+      missingDeps.set(next, left);
+      if (left === 0) heap.push(byId.get(next)!);
+    }
+  }
+  hasDependent = Array.from({ length: order.length }, (_, i) => hasDependent[i] === true);
+
+  const pending = new Map<OpId, string>();
+  if (order.length < ops.length) {
+    // Explain each waiting op by its first dep that is absent, or else waiting itself.
+    for (const op of ops) {
+      if (position.has(op.id)) continue;
+      const absent = op.deps.find((dep) => !byId.has(dep));
+      if (absent !== undefined) pending.set(op.id, `waits for op ${shortId(absent)}…, which has not arrived`);
+    }
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const op of ops) {
+        if (position.has(op.id) || pending.has(op.id)) continue;
+        const waiting = op.deps.find((dep) => pending.has(dep));
+        if (waiting !== undefined) {
+          pending.set(op.id, `waits for op ${shortId(waiting)}…, which is itself waiting`);
+          changed = true;
+        }
+      }
+    }
+    for (const op of ops) {
+      if (!position.has(op.id) && !pending.has(op.id)) pending.set(op.id, 'its deps form a cycle, so it can never be placed');
+    }
+  }
+
+  const heads = order.filter((_, i) => !hasDependent[i]).map((op) => op.id).sort();
+
+  const inVector = (pos: number, vv: VersionVector): boolean => (vv[chainOf[pos]!] ?? -1) >= indexOnChain[pos]!;
+  return {
+    order,
+    position,
+    pending,
+    heads,
+    inPast: (ancestor, descendant) => inVector(ancestor, vectors[descendant]!),
+    pastOf(positions) {
+      const merged: number[] = [];
+      for (const pos of positions) {
+        const vv = vectors[pos]!;
+        for (let c = 0; c < vv.length; c++) if ((merged[c] ?? -1) < vv[c]!) merged[c] = vv[c]!;
+      }
+      for (let c = 0; c < merged.length; c++) if (merged[c] === undefined) merged[c] = -1;
+      return merged;
+    },
+    inVector,
+  };
+}

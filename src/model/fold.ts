@@ -1,0 +1,442 @@
+import { buildCausalGraph, type CausalGraph, type VersionVector } from './causality.ts';
+import { compareClocks, maxClock, ZERO_CLOCK } from './clock.ts';
+import { emptyTotals, foldContent, hashTerms, notProposable, termsOf, TERMS_TYPES, type ContentState, type JudgedOp } from './content.ts';
+import { hasVerifiedId } from './hash.ts';
+import type { ContainerUrl, InvoiceId, OpId, TermsHash } from './ids.ts';
+import type { Agreement, Author, Dispute, FoldedInvoice, InvoiceStatus, LogEntry, OpSummary, Participant, Proposal } from './invoice.ts';
+import type { AnyOp, Op, OpType, SourcedOp } from './ops.ts';
+import { delegableTypes, mayAdmit, PARTY_OP_TYPES, roleLabel, sideOf, whoMayWrite, type Side } from './roles.ts';
+import { validateOpStructure } from './validate.ts';
+
+export interface FoldOptions {
+  /** Fold this invoice; ops of other invoices are rejected. Default: the invoice of the winning CreateInvoice. */
+  readonly invoiceId?: InvoiceId;
+}
+
+const STATUS_TYPES: ReadonlySet<OpType> = new Set<OpType>(['Propose', 'Accept', 'MarkShipped', 'MarkPaid', 'MarkReceived', 'Dispute']);
+const short = (id: string) => `${id.slice(0, 12)}…`;
+const iso = (op: AnyOp) => new Date(op.clock.wallMs).toISOString();
+
+interface Registered extends Participant {
+  /** Position of the AddParticipant op; -1 for the buyer and seller. */
+  readonly since: number;
+}
+
+/**
+ * The heart of fedinvoice: folds a set of ops, each tagged with the container it was read from, into the one
+ * invoice every replica agrees on. Pure and total: the same set (in any order, with any duplicates) gives the
+ * same result, and bad input is reported in `rejected` or `pending`, never thrown.
+ */
+export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): FoldedInvoice {
+  const log: LogEntry[] = [];
+  const rejectedEarly: LogEntry[] = [];
+  const sources = new Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>();
+  const seenBad = new Set<string>();
+
+  for (const { op, container } of sourced) {
+    const existing = sources.get(op?.id);
+    if (existing) {
+      if (!existing.containers.includes(container)) existing.containers.push(container);
+      continue;
+    }
+    const problem = validateOpStructure(op) ?? (hasVerifiedId(op) ? null : 'its content does not match its id: it was altered after it was made');
+    if (problem !== null) {
+      const key = `${String(op?.id)} ${container}`;
+      if (seenBad.has(key)) continue;
+      seenBad.add(key);
+      rejectedEarly.push(entryFor(op, null, 'rejected', problem));
+      continue;
+    }
+    sources.set(op.id, { op, containers: [container] });
+  }
+  for (const source of sources.values()) source.containers.sort();
+
+  const graph = buildCausalGraph([...sources.values()].map((source) => source.op));
+  const judge = new Judge(graph, sources, options.invoiceId);
+  return judge.run(rejectedEarly, log);
+}
+
+function entryFor(op: AnyOp | undefined, author: Author | null, state: LogEntry['state'], reason: string | null): LogEntry {
+  const safe = (op ?? {}) as Partial<AnyOp>;
+  let at = '';
+  try {
+    at = new Date(safe.clock?.wallMs ?? NaN).toISOString();
+  } catch {
+    at = '';
+  }
+  return {
+    opId: (typeof safe.id === 'string' ? safe.id : '(no id)') as OpId,
+    type: (typeof safe.type === 'string' ? safe.type : '(unknown)') as OpType,
+    author,
+    device: typeof safe.device === 'string' ? safe.device : '',
+    at,
+    state,
+    reason,
+  };
+}
+
+class Judge {
+  private readonly participants = new Map<ContainerUrl, Registered>();
+  private readonly accepted: JudgedOp[] = [];
+  private readonly statusOps: JudgedOp[] = [];
+  private readonly decisions = new Map<OpId, LogEntry>();
+  private readonly extraAdds = new Map<string, JudgedOp[]>();
+  private readonly discountAdds = new Map<string, JudgedOp[]>();
+  private readonly contentCache = new Map<string, { content: ContentState; vv: VersionVector }>();
+  private create: Op<'CreateInvoice'> | undefined;
+
+  constructor(
+    private readonly graph: CausalGraph,
+    private readonly sources: Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>,
+    private readonly expectedInvoice: InvoiceId | undefined,
+  ) {}
+
+  run(rejectedEarly: LogEntry[], log: LogEntry[]): FoldedInvoice {
+    const { graph } = this;
+    this.create = this.findCreate();
+    const create = this.create;
+    if (create) {
+      const { buyer, seller } = create.payload;
+      this.participants.set(buyer.container, { role: 'buyer', webId: buyer.webId, container: buyer.container, allowedTypes: null, addedBy: null, since: -1 });
+      this.participants.set(seller.container, { role: 'seller', webId: seller.webId, container: seller.container, allowedTypes: null, addedBy: null, since: -1 });
+    }
+
+    for (let pos = 0; pos < graph.order.length; pos++) this.judgeContent(graph.order[pos]!, pos);
+
+    const content = create ? foldContent(create, this.accepted, graph) : undefined;
+    const status = create ? this.runStatusMachine() : undefined;
+
+    for (const op of graph.order) log.push(this.decisions.get(op.id)!);
+    const pendingEntries = [...graph.pending].map(([id, reason]) => {
+      const op = this.sources.get(id)!.op;
+      return entryFor(op, this.authorOf(op, Number.MAX_SAFE_INTEGER), 'pending', reason);
+    });
+    log.push(...pendingEntries, ...rejectedEarly);
+
+    const participants: Participant[] = [...this.participants.values()].map(({ since: _since, ...participant }) => participant);
+    const latestClock = maxClock(graph.order.map((op) => op.clock));
+    const base = {
+      rejected: log.filter((entry) => entry.state === 'rejected'),
+      pending: log.filter((entry) => entry.state === 'pending'),
+      log,
+      heads: graph.heads,
+      latestClock: graph.order.length ? latestClock : ZERO_CLOCK,
+    };
+    if (!create || !content || !status) {
+      return {
+        invoiceId: this.expectedInvoice ?? null,
+        currency: null,
+        status: 'no invoice',
+        buyer: null,
+        seller: null,
+        participants,
+        items: [],
+        catalog: [],
+        extras: [],
+        discounts: [],
+        delivery: { date: null, requestedDate: null, requestOpen: false, address: null },
+        paymentTerms: null,
+        tracking: null,
+        comments: [],
+        totals: emptyTotals(),
+        termsHash: null,
+        notProposable: 'the CreateInvoice op has not arrived',
+        proposal: null,
+        agreement: null,
+        shipped: false,
+        paid: false,
+        received: false,
+        disputes: [],
+        ...base,
+      };
+    }
+
+    // Once agreed, the invoice is what was agreed; later edits are listed, never applied.
+    const shown = status.agreement ? this.contentAt(status.agreement.proposal.heads).content : content;
+    const { buyer, seller } = create.payload;
+    return {
+      invoiceId: create.invoiceId,
+      currency: create.payload.currency,
+      status: status.status,
+      buyer: { webId: buyer.webId, container: buyer.container, info: shown.buyerInfo },
+      seller: { webId: seller.webId, container: seller.container, info: shown.sellerInfo },
+      participants,
+      items: shown.items,
+      catalog: shown.catalog,
+      extras: shown.extras,
+      discounts: shown.discounts,
+      delivery: shown.delivery,
+      paymentTerms: shown.paymentTerms,
+      tracking: content.tracking,
+      comments: content.comments,
+      totals: shown.totals,
+      termsHash: status.agreement ? status.agreement.termsHash : this.hashOf(content),
+      notProposable: notProposable(content),
+      proposal: status.proposal,
+      agreement: status.agreement,
+      shipped: status.shipped,
+      paid: status.paid,
+      received: status.received,
+      disputes: status.disputes,
+      ...base,
+    };
+  }
+
+  /** The first CreateInvoice in linear order that was read from the container of a party it names. */
+  private findCreate(): Op<'CreateInvoice'> | undefined {
+    for (const op of this.graph.order) {
+      if (op.type !== 'CreateInvoice') continue;
+      if (this.expectedInvoice !== undefined && op.invoiceId !== this.expectedInvoice) continue;
+      const containers = this.sources.get(op.id)!.containers;
+      if (containers.includes(op.payload.buyer.container) || containers.includes(op.payload.seller.container)) return op;
+    }
+    return undefined;
+  }
+
+  private hashOf(content: ContentState): TermsHash {
+    const create = this.create!;
+    return hashTerms(
+      termsOf({ invoiceId: create.invoiceId, currency: create.payload.currency, buyerWebId: create.payload.buyer.webId, sellerWebId: create.payload.seller.webId }, content),
+    );
+  }
+
+  /** The content folded over the causal past of `heads` (cached: proposals repeat heads). */
+  private contentAt(heads: readonly OpId[]): { content: ContentState; vv: VersionVector } {
+    const key = heads.join(',');
+    let cached = this.contentCache.get(key);
+    if (!cached) {
+      const vv = this.graph.pastOf(heads.map((head) => this.graph.position.get(head)!));
+      cached = { content: foldContent(this.create!, this.accepted, this.graph, (pos) => this.graph.inVector(pos, vv)), vv };
+      this.contentCache.set(key, cached);
+    }
+    return cached;
+  }
+
+  /**
+   * The author is the participant whose container the op was read from, admitted before the op was made.
+   * An op found in several containers (copied by someone) is attributed to the first one allowed to write it.
+   */
+  private authorOf(op: AnyOp, pos: number): Registered | null {
+    const candidates = this.sources.get(op.id)!.containers
+      .map((container) => this.participants.get(container))
+      .filter((p): p is Registered => p !== undefined && (p.since < 0 || (pos !== Number.MAX_SAFE_INTEGER && this.graph.inPast(p.since, pos))));
+    return candidates.find((p) => this.mayWrite(p, op.type) === null) ?? candidates[0] ?? null;
+  }
+
+  private mayWrite(participant: Registered, type: OpType): string | null {
+    if (participant.allowedTypes === null) {
+      return PARTY_OP_TYPES[participant.role as Side].has(type) ? null : `${type} may only be written by ${whoMayWrite(type)}`;
+    }
+    return participant.allowedTypes.includes(type)
+      ? null
+      : `the ${roleLabel(participant.role)} ${participant.webId} was only allowed to write ${participant.allowedTypes.join(', ')}`;
+  }
+
+  private decide(op: AnyOp, author: Author | null, reason: string | null): void {
+    this.decisions.set(op.id, entryFor(op, author, reason === null ? 'accepted' : 'rejected', reason));
+  }
+
+  private authorView(participant: Registered): Author {
+    return { role: participant.role, webId: participant.webId, container: participant.container };
+  }
+
+  /** Pass 1: every op except the status machine's, in linear order. */
+  private judgeContent(op: AnyOp, pos: number): void {
+    const create = this.create;
+    if (!create) {
+      this.decisions.set(op.id, entryFor(op, null, 'pending', `waits for the CreateInvoice of ${this.expectedInvoice ?? 'this invoice'}`));
+      return;
+    }
+    const participant = this.authorOf(op, pos);
+    const containers = this.sources.get(op.id)!.containers;
+    if (!participant) {
+      this.decide(op, null, `it was read from ${containers.join(', ')}, which is not the op container of a participant admitted before it`);
+      return;
+    }
+    const author = this.authorView(participant);
+    const reject = (reason: string) => this.decide(op, author, reason);
+
+    if (op.invoiceId !== create.invoiceId) return reject(`it belongs to invoice ${op.invoiceId}, not ${create.invoiceId}`);
+    for (const dep of op.deps) {
+      const depOp = this.graph.order[this.graph.position.get(dep)!]!;
+      if (compareClocks(op.clock, depOp.clock) <= 0) {
+        return reject(`its clock (${iso(op)}) is not after that of op ${short(dep)} it depends on: a clock may never go backwards`);
+      }
+    }
+    const notAllowed = this.mayWrite(participant, op.type);
+    if (notAllowed) return reject(notAllowed);
+
+    const judged: JudgedOp = { op, pos, author, side: sideOf(participant.role) };
+    switch (op.type) {
+      case 'CreateInvoice':
+        if (op.id !== create.id) return reject(`a different CreateInvoice for this invoice already exists (op ${short(create.id)})`);
+        break;
+      case 'AddParticipant': {
+        const { role, container, allowedTypes, webId } = op.payload;
+        if (!mayAdmit(participant.role, role)) return reject(`the ${roleLabel(participant.role)} may not add a ${roleLabel(role)}`);
+        const delegable = delegableTypes(role);
+        const excess = allowedTypes.filter((type) => !delegable.has(type));
+        if (excess.length) return reject(`a ${roleLabel(role)} may not be allowed ${excess.join(', ')}`);
+        if (this.participants.has(container)) return reject(`the container ${container} already belongs to a participant`);
+        this.participants.set(container, { role, webId, container, allowedTypes, addedBy: op.id, since: pos, ...(op.payload.name ? { name: op.payload.name } : {}) });
+        break;
+      }
+      case 'AddExtra':
+        pushTo(this.extraAdds, op.payload.key, judged);
+        break;
+      case 'AddDiscount':
+        pushTo(this.discountAdds, op.payload.key, judged);
+        break;
+      case 'RemoveExtra':
+      case 'RemoveDiscount': {
+        const isExtra = op.type === 'RemoveExtra';
+        const adds = ((isExtra ? this.extraAdds : this.discountAdds).get(op.payload.key) ?? []).filter((add) => this.graph.inPast(add.pos, pos));
+        const noun = isExtra ? 'extra' : 'discount';
+        if (adds.length === 0) return reject(`there is no ${noun} "${op.payload.key}" in what its author had seen`);
+        if (judged.side === 'buyer' && !adds.some((add) => add.side === 'buyer')) return reject(`the buyer may only remove extras the buyer added, and "${op.payload.key}" was added by the seller`);
+        break;
+      }
+      default:
+        break;
+    }
+    this.decide(op, author, null);
+    if (STATUS_TYPES.has(op.type)) this.statusOps.push(judged);
+    else this.accepted.push(judged);
+  }
+
+  /** Pass 2: seed 001's status machine, over the status ops in linear order; concurrent decisions go by clock. */
+  private runStatusMachine() {
+    let proposal: (Proposal & { pos: number }) | null = null;
+    let agreement: (Agreement & { pos: number }) | null = null;
+    let shipped: JudgedOp | null = null;
+    let paid: JudgedOp | null = null;
+    let received: JudgedOp | null = null;
+    const disputes: Dispute[] = [];
+    const proposedHashes = new Map<TermsHash, Side>();
+    for (const { op, side } of this.statusOps) if (op.type === 'Propose' && side) proposedHashes.set(op.payload.termsHash, side);
+
+    for (const judged of this.statusOps) {
+      const { op, pos, author } = judged;
+      const side = judged.side;
+      const reject = (reason: string) => {
+        this.decide(op, author, reason);
+      };
+      if (side === null) {
+        reject(`only the buyer's or the seller's side can write ${op.type}`);
+        continue;
+      }
+      if (op.type === 'Dispute') {
+        disputes.push({ side, reason: op.payload.reason, opId: op.id, author });
+        continue;
+      }
+      if (disputes.length) {
+        reject(`the invoice is disputed (op ${short(disputes[0]!.opId)}): settle it out of band and start a new invoice`);
+        continue;
+      }
+      switch (op.type) {
+        case 'Propose': {
+          if (agreement) {
+            reject(`the invoice is already agreed on terms ${short(agreement.termsHash)}`);
+            continue;
+          }
+          const unseen = op.payload.heads.find((head) => {
+            const headPos = this.graph.position.get(head);
+            return headPos === undefined || !this.graph.inPast(headPos, pos);
+          });
+          if (unseen) {
+            reject(`it names op ${short(unseen)} as a head, which is not in what it had seen`);
+            continue;
+          }
+          const { content } = this.contentAt(op.payload.heads);
+          const problem = notProposable(content);
+          if (problem) {
+            reject(`these terms cannot be proposed: ${problem}`);
+            continue;
+          }
+          const expected = this.hashOf(content);
+          if (expected !== op.payload.termsHash) {
+            reject(`its terms hash ${short(op.payload.termsHash)} does not match the invoice at the heads it names (${short(expected)})`);
+            continue;
+          }
+          proposal = { side, termsHash: op.payload.termsHash, heads: op.payload.heads, opId: op.id, author, pos };
+          break;
+        }
+        case 'Accept': {
+          const hash = op.payload.termsHash;
+          const proposer = proposedHashes.get(hash);
+          if (proposer === undefined) reject(`it accepts terms ${short(hash)} that nobody proposed`);
+          else if (agreement) reject(`the invoice is already agreed on terms ${short(agreement.termsHash)}`);
+          else if (proposal?.termsHash === hash && proposal.side === side) reject('a party cannot accept its own proposal');
+          else if (proposal === null || !this.graph.inPast(proposal.pos, pos)) {
+            reject(proposer === side ? 'a party cannot accept its own proposal' : `it accepts terms ${short(hash)} from a proposal it had not seen`);
+          } else if (proposal.termsHash !== hash) {
+            reject(`the proposal of terms ${short(hash)} was superseded by a proposal of terms ${short(proposal.termsHash)}`);
+          } else {
+            const { pos: _proposalPos, ...proposed } = proposal;
+            agreement = { termsHash: hash, proposal: proposed, acceptedBy: author, acceptOpId: op.id, totals: this.contentAt(proposal.heads).content.totals, changesAfter: [], pos };
+          }
+          break;
+        }
+        case 'MarkShipped':
+        case 'MarkPaid': {
+          const done = op.type === 'MarkShipped' ? shipped : paid;
+          const what = op.type === 'MarkShipped' ? 'shipped' : 'paid';
+          if (!agreement) reject(`it cannot be marked ${what} before buyer and seller agree`);
+          else if (!this.graph.inPast(agreement.pos, pos)) reject(`it marks the invoice ${what} without having seen the agreement`);
+          else if (done) reject(`it was already marked ${what} by op ${short(done.op.id)}`);
+          else if (op.type === 'MarkShipped') shipped = judged;
+          else paid = judged;
+          break;
+        }
+        case 'MarkReceived':
+          if (!shipped) reject('it cannot be marked received before the seller marks it shipped');
+          else if (!this.graph.inPast(shipped.pos, pos)) reject('it marks the goods received without having seen them shipped');
+          else if (received) reject(`it was already marked received by op ${short(received.op.id)}`);
+          else received = judged;
+          break;
+        default:
+          break;
+      }
+    }
+
+    let finalAgreement: Agreement | null = null;
+    if (agreement) {
+      const { pos: _pos, ...rest } = agreement;
+      const { vv } = this.contentAt(agreement.proposal.heads);
+      const changesAfter: OpSummary[] = this.accepted
+        .filter((judged) => TERMS_TYPES.has(judged.op.type) && !this.graph.inVector(judged.pos, vv))
+        .map(({ op, author }) => ({ opId: op.id, type: op.type, author, device: op.device, at: iso(op) }));
+      finalAgreement = { ...rest, changesAfter };
+    }
+    const lastDispute = disputes[disputes.length - 1];
+    const status: InvoiceStatus = lastDispute
+      ? `${lastDispute.side}-disagrees`
+      : received
+        ? paid
+          ? 'received and paid'
+          : 'received'
+        : shipped && paid
+          ? 'shipped and paid'
+          : shipped
+            ? 'shipped'
+            : paid
+              ? 'paid'
+              : agreement
+                ? 'agreed'
+                : proposal
+                  ? `${proposal.side} proposes`
+                  : 'draft';
+    let openProposal: Proposal | null = null;
+    if (proposal) {
+      const { pos: _pos, ...rest } = proposal;
+      openProposal = rest;
+    }
+    return { status, proposal: openProposal, agreement: finalAgreement, shipped: shipped !== null, paid: paid !== null, received: received !== null, disputes };
+  }
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

@@ -1,0 +1,136 @@
+import type { ContainerUrl, InvoiceId, OpId, TermsHash, WebId } from './ids.ts';
+
+/**
+ * Amounts are decimal strings ("0.05", "-3", "21"), never JS numbers: money must be exact, and a string
+ * survives JSON, Turtle and hashing unchanged. Quantities are whole units (safe integers).
+ */
+export type DecimalString = string;
+/** A calendar date, YYYY-MM-DD. */
+export type DateString = string;
+
+/** Hybrid logical clock reading: wall-clock milliseconds plus a counter that orders ops within one millisecond. */
+export interface Hlc {
+  readonly wallMs: number;
+  readonly counter: number;
+}
+
+export interface PartyInfo {
+  readonly name: string;
+  readonly vatId?: string;
+  readonly email?: string;
+  readonly address?: string;
+}
+
+export interface PostalAddress {
+  readonly streetAddress: string;
+  readonly postalCode: string;
+  readonly addressLocality: string;
+  readonly addressCountry: string;
+}
+
+export interface PartyRef {
+  readonly webId: WebId;
+  /** The container where this party's ops for this invoice live. */
+  readonly container: ContainerUrl;
+  readonly info: PartyInfo;
+}
+
+export const PARTICIPANT_ROLES = ['buyer-department', 'seller-department', 'carrier', 'tax-authority'] as const;
+export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
+
+/** Every op type with its payload. The key is the type name used in RDF, the CLI and JSON. */
+export interface PayloadByType {
+  CreateInvoice: { currency: string; buyer: PartyRef; seller: PartyRef };
+  SetBuyerInfo: { info: PartyInfo };
+  SetSellerInfo: { info: PartyInfo };
+  AddToCart: { product: string; quantity: number };
+  EditQuantity: { product: string; quantity: number };
+  RemoveFromCart: { product: string };
+  SetProductStock: { product: string; quantity: number };
+  AddProductStock: { product: string; delta: number };
+  ItemOutOfStock: { product: string };
+  QuoteItem: { product: string; unitPrice: DecimalString; taxRate: DecimalString };
+  BidItem: { product: string; unitPrice: DecimalString; taxRate: DecimalString };
+  AddExtra: { key: string; description: string; amount: DecimalString; taxRate: DecimalString };
+  RemoveExtra: { key: string };
+  /** Exactly one of `amount` (with its `taxRate`) or `percent` (applies to every VAT rate's base). */
+  AddDiscount: { key: string; description: string; amount?: DecimalString; taxRate?: DecimalString; percent?: DecimalString };
+  RemoveDiscount: { key: string };
+  ProposeDeliveryDate: { date: DateString };
+  RequestPostponedDelivery: { date: DateString };
+  ChooseDeliveryAddress: { address: PostalAddress };
+  SetPaymentTerms: { terms: string; dueDays?: number };
+  SetTracking: { carrier: string; trackingId: string; url?: string };
+  Comment: { text: string };
+  AddParticipant: { role: ParticipantRole; webId: WebId; container: ContainerUrl; allowedTypes: OpType[]; name?: string };
+  Propose: { termsHash: TermsHash; heads: OpId[] };
+  Accept: { termsHash: TermsHash };
+  MarkShipped: Record<string, never>;
+  MarkPaid: Record<string, never>;
+  MarkReceived: Record<string, never>;
+  Dispute: { reason: string };
+}
+
+export type OpType = keyof PayloadByType;
+
+export const OP_TYPES: readonly OpType[] = [
+  'CreateInvoice',
+  'SetBuyerInfo',
+  'SetSellerInfo',
+  'AddToCart',
+  'EditQuantity',
+  'RemoveFromCart',
+  'SetProductStock',
+  'AddProductStock',
+  'ItemOutOfStock',
+  'QuoteItem',
+  'BidItem',
+  'AddExtra',
+  'RemoveExtra',
+  'AddDiscount',
+  'RemoveDiscount',
+  'ProposeDeliveryDate',
+  'RequestPostponedDelivery',
+  'ChooseDeliveryAddress',
+  'SetPaymentTerms',
+  'SetTracking',
+  'Comment',
+  'AddParticipant',
+  'Propose',
+  'Accept',
+  'MarkShipped',
+  'MarkPaid',
+  'MarkReceived',
+  'Dispute',
+];
+
+export const isOpType = (value: unknown): value is OpType =>
+  typeof value === 'string' && (OP_TYPES as readonly string[]).includes(value);
+
+/** What an op says, before its id is computed. The id is the hash of exactly these fields. */
+export interface OpContent<T extends OpType = OpType> {
+  readonly invoiceId: InvoiceId;
+  readonly type: T;
+  readonly payload: PayloadByType[T];
+  /** A label for the device that made the op ("desktop", "mobile"): informational, never trusted for authorship. */
+  readonly device: string;
+  readonly clock: Hlc;
+  /** The heads of the op graph the device had seen when it made this op, sorted, without duplicates. */
+  readonly deps: readonly OpId[];
+}
+
+export interface Op<T extends OpType = OpType> extends OpContent<T> {
+  readonly id: OpId;
+}
+
+/** Distributes over OpType so that `op.type === 'AddToCart'` narrows `op.payload`. */
+export type AnyOp = { [T in OpType]: Op<T> }[OpType];
+
+/**
+ * An op as found by a crawler: the container it was read from is the only evidence of its author.
+ * The fold maps the container to a participant; nothing inside the op can change that.
+ */
+export interface SourcedOp {
+  readonly op: AnyOp;
+  readonly container: ContainerUrl;
+}

@@ -1,0 +1,4 @@
+import { startSinglePod } from '../support/pods.ts';
+import { resourcesContract } from './resources.contract.ts';
+
+resourcesContract('memory-backed', () => startSinglePod('memory'));
