@@ -1,0 +1,46 @@
+import { resolve, join } from 'node:path';
+import { HttpError } from '../model/errors.ts';
+import { asWebId } from '../model/ids.ts';
+import { readDeviceProfile, type DeviceProfile } from '../pod/local-pods.ts';
+import { loginDevice } from '../pod/session.ts';
+import { FileDeviceStore } from '../sync/file-store.ts';
+import { Replica, type ReplicaOptions } from '../sync/replica.ts';
+import { loadOpValidator } from '../sync/shapes.ts';
+
+/** Where the CLI keeps pods, profiles and device stores: --data, else $FEDINVOICE_DATA, else ./data. */
+export function dataDirOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  return resolve(option ?? env['FEDINVOICE_DATA'] ?? 'data');
+}
+
+export const profilePath = (dataDir: string, name: string) => join(dataDir, 'profiles', `${name}.json`);
+
+export interface OpenDevice {
+  readonly replica: Replica;
+  readonly profile: DeviceProfile;
+  /** False when the pod could not be reached to log in: ops are queued, reads show the last known state. */
+  readonly online: boolean;
+  close(): Promise<void>;
+}
+
+/** A fetch for a device whose pod cannot be reached: every request fails as "retry later". */
+const unreachable = (reason: HttpError): typeof fetch =>
+  (async (input: Parameters<typeof fetch>[0]) => {
+    throw new HttpError(0, String(input instanceof Request ? input.url : input), reason.message);
+  }) as typeof fetch;
+
+/** Logs a device profile in and opens its replica. A pod that is down gives an offline replica, not an error. */
+export async function openDevice(dataDir: string, profileName: string, onProgress?: ReplicaOptions['onProgress']): Promise<OpenDevice> {
+  const profile = await readDeviceProfile(profilePath(dataDir, profileName));
+  const validator = await loadOpValidator();
+  const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
+  const identity = { webId: asWebId(profile.webId), side: profile.party, podRoot: profile.podRoot, device: profile.device };
+  try {
+    const session = await loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId });
+    const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}) });
+    return { replica, profile, online: true, close: () => session.logout() };
+  } catch (error) {
+    if (!(error instanceof HttpError) || !error.retryable) throw error;
+    const replica = new Replica({ store, fetch: unreachable(error), validator, identity });
+    return { replica, profile, online: false, close: async () => undefined };
+  }
+}

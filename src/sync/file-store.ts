@@ -1,0 +1,120 @@
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withId } from '../model/hash.ts';
+import { isInvoiceId, isOpId, type InvoiceId, type OpId } from '../model/ids.ts';
+import type { AnyOp, SourcedOp } from '../model/ops.ts';
+import type { ContainerState, DeviceStore, InvoiceRef, OutboxEntry } from './store.ts';
+
+/**
+ * A device's store as plain files under one folder (`./data/devices/<profile>/` for the CLI):
+ *   invoices/<id>/ref.json, invoices/<id>/ops.jsonl (append-only), invoices/<id>/containers.json, outbox/<opId>.json
+ * Every write is fsynced before it resolves, and whole-file writes go through a rename, so a crash leaves
+ * either the old or the new file, never half of one. Ops read back are re-hashed: a corrupted line is dropped.
+ */
+export class FileDeviceStore implements DeviceStore {
+  constructor(private readonly dir: string) {}
+
+  private invoiceDir(invoiceId: InvoiceId): string {
+    if (!isInvoiceId(invoiceId)) throw new TypeError(`not an invoice id: ${invoiceId}`);
+    return join(this.dir, 'invoices', invoiceId);
+  }
+
+  async listInvoices(): Promise<InvoiceRef[]> {
+    const names = await readdir(join(this.dir, 'invoices')).catch(() => [] as string[]);
+    const refs = await Promise.all(names.filter(isInvoiceId).sort().map((name) => this.getInvoice(name)));
+    return refs.filter((ref): ref is InvoiceRef => ref !== undefined);
+  }
+
+  async getInvoice(invoiceId: InvoiceId): Promise<InvoiceRef | undefined> {
+    return readJson<InvoiceRef>(join(this.invoiceDir(invoiceId), 'ref.json'));
+  }
+
+  async saveInvoice(ref: InvoiceRef): Promise<void> {
+    await writeFileAtomic(join(this.invoiceDir(ref.invoiceId), 'ref.json'), JSON.stringify(ref, null, 2));
+  }
+
+  async loadOps(invoiceId: InvoiceId): Promise<SourcedOp[]> {
+    const text = await readFile(join(this.invoiceDir(invoiceId), 'ops.jsonl'), 'utf8').catch(() => '');
+    const result = new Map<string, SourcedOp>();
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        const { op, container } = JSON.parse(line) as SourcedOp;
+        const verified = withId(op) as AnyOp;
+        // A line torn by a crash, or edited by hand, no longer hashes to its id: it is not an op we fetched.
+        if (verified.id === op.id) result.set(`${op.id} ${container}`, { op: verified, container });
+      } catch {
+        // A partial last line from an interrupted append: the op is still on its pod and is fetched again.
+      }
+    }
+    return [...result.values()];
+  }
+
+  async appendOps(invoiceId: InvoiceId, ops: readonly SourcedOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const dir = this.invoiceDir(invoiceId);
+    await mkdir(dir, { recursive: true });
+    const handle = await open(join(dir, 'ops.jsonl'), 'a');
+    try {
+      await handle.write(ops.map(({ op, container }) => JSON.stringify({ container, op }) + '\n').join(''));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async loadContainerStates(invoiceId: InvoiceId): Promise<Record<string, ContainerState>> {
+    return (await readJson<Record<string, ContainerState>>(join(this.invoiceDir(invoiceId), 'containers.json'))) ?? {};
+  }
+
+  async saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void> {
+    await writeFileAtomic(join(this.invoiceDir(invoiceId), 'containers.json'), JSON.stringify(states));
+  }
+
+  async enqueue(entry: OutboxEntry): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'outbox', `${entry.op.id}.json`), JSON.stringify(entry));
+  }
+
+  async outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]> {
+    const names = await readdir(join(this.dir, 'outbox')).catch(() => [] as string[]);
+    const entries: OutboxEntry[] = [];
+    for (const name of names.sort()) {
+      if (!name.endsWith('.json') || !isOpId(name.slice(0, -5))) continue;
+      const entry = await readJson<OutboxEntry>(join(this.dir, 'outbox', name));
+      if (!entry) continue;
+      const op = withId(entry.op) as AnyOp;
+      if (op.id !== entry.op.id) continue;
+      if (invoiceId === undefined || op.invoiceId === invoiceId) entries.push({ ...entry, op });
+    }
+    return entries.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0));
+  }
+
+  async dequeue(opId: OpId): Promise<void> {
+    await rm(join(this.dir, 'outbox', `${opId}.json`), { force: true });
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return JSON.parse(text) as T;
+}
+
+/** Write to a temporary file, fsync, then rename over the target: readers see the old or the new file. */
+export async function writeFileAtomic(path: string, content: string, mode = 0o600): Promise<void> {
+  const dir = join(path, '..');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const handle = await open(temporary, 'w', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
+}

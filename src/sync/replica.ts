@@ -1,0 +1,280 @@
+import { assertPartyMayWrite, makeOp } from '../model/builder.ts';
+import { FedinvoiceError, HttpError, OpRefusedError } from '../model/errors.ts';
+import { fold } from '../model/fold.ts';
+import { asContainerUrl, isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
+import type { FoldedInvoice } from '../model/invoice.ts';
+import type { AnyOp, Op, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
+import type { Side } from '../model/roles.ts';
+import { setInvoiceAccess } from '../pod/acl.ts';
+import { listContainer, putImmutable } from '../pod/resources.ts';
+import { opToTurtle, type OpValidator } from '../rdf/op-turtle.ts';
+import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
+import { emptyContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
+
+/** Who this device is: the pod decides what it may write; `side` only drives the local refusal of seed 000. */
+export interface DeviceIdentity {
+  readonly webId: WebId;
+  readonly side: Side;
+  /** The party's pod, e.g. http://localhost:3001/buyer/ */
+  readonly podRoot: string;
+  /** Device label put on every op, e.g. "desktop". */
+  readonly device: string;
+}
+
+export interface ReplicaOptions {
+  readonly store: DeviceStore;
+  /** The device session's authenticated fetch. */
+  readonly fetch: typeof fetch;
+  readonly validator: OpValidator;
+  readonly identity: DeviceIdentity;
+  readonly limits?: Partial<CrawlLimits>;
+  readonly now?: () => number;
+  readonly onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+export interface OutboxReport {
+  readonly pushed: number;
+  /** Ops still waiting in the outbox (the pod could not take them now). */
+  readonly queued: number;
+  readonly error: string | null;
+}
+
+export interface WriteResult {
+  readonly op: AnyOp;
+  readonly outbox: OutboxReport;
+}
+
+export interface SyncResult {
+  readonly invoice: FoldedInvoice;
+  readonly containers: readonly ContainerReport[];
+  readonly outbox: OutboxReport;
+  /** HTTP requests this sync made (its real cost: a pod answers a few hundred a second at best). */
+  readonly requests: number;
+  readonly newOps: number;
+}
+
+export interface CreateInvoiceInput {
+  readonly currency: string;
+  readonly counterparty: { readonly webId: WebId; readonly podRoot: string };
+  readonly ownInfo: PartyInfo;
+  readonly counterpartyInfo: PartyInfo;
+}
+
+export const invoiceContainerOf = (podRoot: string, invoiceId: InvoiceId): string => `${podRoot}invoices/${invoiceId}/`;
+export const opsContainerOf = (podRoot: string, invoiceId: InvoiceId): ContainerUrl => asContainerUrl(`${invoiceContainerOf(podRoot, invoiceId)}ops/`);
+
+/**
+ * One device's replica of its invoices. Writes go to the durable outbox first and then to the device's own pod;
+ * reads crawl every participant's op container and fold the union. Nothing here keeps state outside the store.
+ */
+export class Replica {
+  private requestCount = 0;
+  readonly fetch: typeof fetch;
+  private readonly limits: CrawlLimits;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReplicaOptions) {
+    const inner = options.fetch;
+    this.fetch = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      this.requestCount++;
+      return inner(input, init);
+    }) as typeof fetch;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+  }
+
+  get identity(): DeviceIdentity {
+    return this.options.identity;
+  }
+
+  get requests(): number {
+    return this.requestCount;
+  }
+
+  ownContainer(invoiceId: InvoiceId): ContainerUrl {
+    return opsContainerOf(this.identity.podRoot, invoiceId);
+  }
+
+  /** Starts an invoice: grants the counterparty read on this party's invoice folder, then writes CreateInvoice. */
+  async createInvoice(invoiceId: InvoiceId, input: CreateInvoiceInput): Promise<WriteResult> {
+    if (!isInvoiceId(invoiceId)) throw new FedinvoiceError(`"${invoiceId}" is not a valid invoice id: use letters, digits, ".", "_" or "-" (at most 64)`);
+    if (await this.options.store.getInvoice(invoiceId)) throw new FedinvoiceError(`invoice ${invoiceId} already exists on this device`);
+    const me = this.identity;
+    const mine = { webId: me.webId, container: this.ownContainer(invoiceId), info: input.ownInfo };
+    const theirs = { webId: input.counterparty.webId, container: opsContainerOf(input.counterparty.podRoot, invoiceId), info: input.counterpartyInfo };
+    const payload: PayloadByType['CreateInvoice'] = {
+      currency: input.currency,
+      buyer: me.side === 'buyer' ? mine : theirs,
+      seller: me.side === 'seller' ? mine : theirs,
+    };
+    await setInvoiceAccess(this.fetch, invoiceContainerOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
+    await this.options.store.saveInvoice({ invoiceId, ownContainer: mine.container, seedContainers: [mine.container], readers: [input.counterparty.webId] });
+    return this.write(invoiceId, 'CreateInvoice', payload);
+  }
+
+  /**
+   * Joins an invoice another party created, from the op container its invitation names: crawls it, checks
+   * that the CreateInvoice names this device's WebID, and grants every participant read on this party's ops.
+   */
+  async joinInvoice(invoiceId: InvoiceId, from: ContainerUrl): Promise<SyncResult> {
+    if (!isInvoiceId(invoiceId)) throw new FedinvoiceError(`"${invoiceId}" is not a valid invoice id`);
+    const existing = await this.options.store.getInvoice(invoiceId);
+    await this.options.store.saveInvoice({
+      invoiceId,
+      ownContainer: this.ownContainer(invoiceId),
+      seedContainers: [...new Set([...(existing?.seedContainers ?? []), from])],
+      readers: existing?.readers ?? [],
+    });
+    const result = await this.sync(invoiceId);
+    const { buyer, seller } = result.invoice;
+    if (!buyer || !seller) {
+      throw new FedinvoiceError(`no CreateInvoice for ${invoiceId} could be read from ${from}${result.containers[0]?.error ? `: ${result.containers[0].error}` : ''}`);
+    }
+    const mine = this.identity.side === 'buyer' ? buyer : seller;
+    if (mine.webId !== this.identity.webId) {
+      throw new FedinvoiceError(`invoice ${invoiceId} names ${mine.webId} as its ${this.identity.side}, not this device's WebID ${this.identity.webId}`);
+    }
+    if (mine.container !== this.ownContainer(invoiceId)) {
+      await this.options.store.saveInvoice({ ...(await this.options.store.getInvoice(invoiceId))!, ownContainer: mine.container });
+    }
+    return result;
+  }
+
+  /**
+   * Makes an op from this device's current view and queues it durably, then tries to put it on the pod.
+   * Refused locally, with nothing written, when the party may not write it or the fold would reject it.
+   */
+  async write<T extends OpType>(invoiceId: InvoiceId, type: T, payload: PayloadByType[T]): Promise<WriteResult> {
+    const ref = await this.requireInvoice(invoiceId);
+    assertPartyMayWrite(this.identity.side, type);
+    const known = await this.options.store.loadOps(invoiceId);
+    const view = fold(known, { invoiceId });
+    const op = makeOp(type, payload, { invoiceId, device: this.identity.device, heads: view.heads, latestClock: view.latestClock }, this.now()) as Op<T> & AnyOp;
+    const sourced: SourcedOp = { op, container: ref.ownContainer };
+    const after = fold([...known, sourced], { invoiceId });
+    const verdict = after.log.find((entry) => entry.opId === op.id);
+    if (verdict?.state === 'rejected') throw new OpRefusedError(`${type} was not written: ${verdict.reason}`);
+
+    await this.options.store.enqueue({ op, container: ref.ownContainer, queuedAt: new Date(this.now()).toISOString() });
+    await this.options.store.appendOps(invoiceId, [sourced]);
+    const outbox = await this.pushOutbox(invoiceId);
+    return { op, outbox };
+  }
+
+  /** Puts queued ops on the pod. A pod that cannot take them now leaves them queued: never lost, never doubled. */
+  async pushOutbox(invoiceId?: InvoiceId): Promise<OutboxReport> {
+    const entries = await this.options.store.outbox(invoiceId);
+    let pushed = 0;
+    for (const entry of entries) {
+      try {
+        await putImmutable(this.fetch, `${entry.container}${entry.op.id}`, opToTurtle(entry.op));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const retry = error instanceof HttpError && error.retryable ? ' It stays in the outbox; the next command or `fedinvoice sync` pushes it.' : ' It stays in the outbox.';
+        return { pushed, queued: entries.length - pushed, error: message + retry };
+      }
+      await this.options.store.dequeue(entry.op.id);
+      pushed++;
+    }
+    return { pushed, queued: 0, error: null };
+  }
+
+  /** This device's view from what it holds, without touching the network. */
+  async view(invoiceId: InvoiceId): Promise<FoldedInvoice> {
+    await this.requireInvoice(invoiceId);
+    return fold(await this.options.store.loadOps(invoiceId), { invoiceId });
+  }
+
+  /** Pushes the outbox, crawls every participant's container, stores what is new and folds. Never throws for a pod that is down. */
+  async sync(invoiceId: InvoiceId): Promise<SyncResult> {
+    const startRequests = this.requestCount;
+    const ref = await this.requireInvoice(invoiceId);
+    const outbox = await this.pushOutbox(invoiceId);
+    const store = this.options.store;
+    const known = await store.loadOps(invoiceId);
+    const knownIds = new Set<OpId>(known.map((sourced) => sourced.op.id));
+    const states = await store.loadContainerStates(invoiceId);
+    const reports = new Map<ContainerUrl, ContainerReport>();
+    let newOps = 0;
+    let invoice = fold(known, { invoiceId });
+    let done = 0;
+    let total = 0;
+    const progress = this.options.onProgress;
+
+    // New ops can admit new participants, whose containers are then crawled too.
+    for (let round = 0; round < 4; round++) {
+      const containers = new Set<ContainerUrl>([...ref.seedContainers, ref.ownContainer, ...invoice.participants.map((p) => p.container)]);
+      const todo = [...containers].filter((container) => !reports.has(container)).sort();
+      if (todo.length === 0) break;
+      const results = await Promise.all(
+        todo.map((container) =>
+          crawlContainer(container, states[container] ?? emptyContainerState(), {
+            fetch: this.fetch,
+            validator: this.options.validator,
+            limits: this.limits,
+            knownIds,
+            now: () => new Date(this.now()),
+            onMembersFound: (count) => {
+              total += count;
+              progress?.({ done, total });
+            },
+            onMemberDone: () => progress?.({ done: ++done, total }),
+          }),
+        ),
+      );
+      const fresh: SourcedOp[] = [];
+      todo.forEach((container, i) => {
+        const result = results[i]!;
+        states[container] = result.state;
+        reports.set(container, result.report);
+        for (const sourced of result.ops) {
+          knownIds.add(sourced.op.id);
+          fresh.push(sourced);
+        }
+      });
+      if (fresh.length) {
+        await store.appendOps(invoiceId, fresh);
+        known.push(...fresh);
+        newOps += fresh.length;
+        invoice = fold(known, { invoiceId });
+      }
+    }
+    await store.saveContainerStates(invoiceId, states);
+    await this.grantParticipants(ref, invoice);
+    return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps };
+  }
+
+  /** Invoices this device knows, and (one request) the ones its party has on its pod but this device has not joined. */
+  async listInvoices(): Promise<{ local: InvoiceRef[]; onPod: InvoiceId[]; error: string | null }> {
+    const local = await this.options.store.listInvoices();
+    try {
+      const listing = await listContainer(this.fetch, `${this.identity.podRoot}invoices/`);
+      const onPod = listing.notModified
+        ? []
+        : listing.members.map((url) => url.slice(`${this.identity.podRoot}invoices/`.length).replace(/\/$/, '')).filter(isInvoiceId);
+      return { local, onPod: onPod as InvoiceId[], error: null };
+    } catch (error) {
+      return { local, onPod: [], error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Every participant must be able to read this party's ops: grant read to any the ACL does not name yet. */
+  private async grantParticipants(ref: InvoiceRef, invoice: FoldedInvoice): Promise<void> {
+    const needed = invoice.participants.map((p) => p.webId).filter((webId) => webId !== this.identity.webId);
+    const granted = new Set(ref.readers ?? []);
+    if (needed.every((webId) => granted.has(webId))) return;
+    const readers = [...new Set([...granted, ...needed])].sort();
+    try {
+      await setInvoiceAccess(this.fetch, invoiceContainerOf(this.identity.podRoot, ref.invoiceId), this.identity.webId, readers);
+      await this.options.store.saveInvoice({ ...ref, readers });
+    } catch {
+      // The pod is down: the grant is retried on the next sync, since `readers` was not updated.
+    }
+  }
+
+  private async requireInvoice(invoiceId: InvoiceId): Promise<InvoiceRef> {
+    const ref = await this.options.store.getInvoice(invoiceId);
+    if (!ref) throw new FedinvoiceError(`invoice ${invoiceId} is not known on this device: create it with \`fedinvoice create\` or join it with \`fedinvoice join\``);
+    return ref;
+  }
+}

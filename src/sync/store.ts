@@ -1,0 +1,97 @@
+import type { ContainerUrl, InvoiceId, OpId, WebId } from '../model/ids.ts';
+import type { AnyOp, SourcedOp } from '../model/ops.ts';
+
+/**
+ * What a device keeps locally: the ops it has fetched (immutable, so never fetched twice), what it knows of
+ * each container, and its outbox of ops not yet on its pod. Narrow on purpose: a file store for the CLI and
+ * a memory store for tests and embedders pass one shared contract suite.
+ */
+export interface InvoiceRef {
+  readonly invoiceId: InvoiceId;
+  /** Where this device's party writes its ops for this invoice. */
+  readonly ownContainer: ContainerUrl;
+  /** Containers to crawl even before the CreateInvoice is known (e.g. the one an invitation named). */
+  readonly seedContainers: readonly ContainerUrl[];
+  /** WebIDs this party's invoice folder grants read to, as last written to its ACL. */
+  readonly readers?: readonly WebId[];
+}
+
+export interface ContainerState {
+  /** ETag of the last listing, for a conditional request that costs a 304 when nothing changed. */
+  readonly etag: string | null;
+  /** Members already fetched or judged: never fetched again. */
+  readonly seen: readonly string[];
+  /** Members that could not be read as ops, with why: reported, not retried. */
+  readonly refused: ReadonlyArray<{ readonly url: string; readonly reason: string }>;
+  readonly lastSuccess: string | null;
+  /** The last failure, cleared by the next success. */
+  readonly error: { readonly at: string; readonly message: string; readonly status: number } | null;
+}
+
+export interface OutboxEntry {
+  readonly op: AnyOp;
+  readonly container: ContainerUrl;
+  readonly queuedAt: string;
+}
+
+export interface DeviceStore {
+  listInvoices(): Promise<InvoiceRef[]>;
+  getInvoice(invoiceId: InvoiceId): Promise<InvoiceRef | undefined>;
+  saveInvoice(ref: InvoiceRef): Promise<void>;
+
+  /** Every op fetched or written for the invoice, with the container it lives in. */
+  loadOps(invoiceId: InvoiceId): Promise<SourcedOp[]>;
+  /** Adds ops (a duplicate of a stored op is ignored). Durable when it resolves. */
+  appendOps(invoiceId: InvoiceId, ops: readonly SourcedOp[]): Promise<void>;
+
+  loadContainerStates(invoiceId: InvoiceId): Promise<Record<string, ContainerState>>;
+  saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void>;
+
+  /** Durable before it resolves: an op typed by a person survives a crash from here on. */
+  enqueue(entry: OutboxEntry): Promise<void>;
+  outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]>;
+  dequeue(opId: OpId): Promise<void>;
+}
+
+export const emptyContainerState = (): ContainerState => ({ etag: null, seen: [], refused: [], lastSuccess: null, error: null });
+
+/** In memory: for tests, and for embedders that keep their own persistence. */
+export class MemoryDeviceStore implements DeviceStore {
+  private readonly invoices = new Map<InvoiceId, InvoiceRef>();
+  private readonly ops = new Map<InvoiceId, Map<string, SourcedOp>>();
+  private readonly states = new Map<InvoiceId, Record<string, ContainerState>>();
+  private readonly queue = new Map<OpId, OutboxEntry>();
+
+  async listInvoices(): Promise<InvoiceRef[]> {
+    return [...this.invoices.values()].sort((a, b) => (a.invoiceId < b.invoiceId ? -1 : 1));
+  }
+  async getInvoice(invoiceId: InvoiceId): Promise<InvoiceRef | undefined> {
+    return this.invoices.get(invoiceId);
+  }
+  async saveInvoice(ref: InvoiceRef): Promise<void> {
+    this.invoices.set(ref.invoiceId, ref);
+  }
+  async loadOps(invoiceId: InvoiceId): Promise<SourcedOp[]> {
+    return [...(this.ops.get(invoiceId)?.values() ?? [])];
+  }
+  async appendOps(invoiceId: InvoiceId, ops: readonly SourcedOp[]): Promise<void> {
+    let stored = this.ops.get(invoiceId);
+    if (!stored) this.ops.set(invoiceId, (stored = new Map()));
+    for (const sourced of ops) stored.set(`${sourced.op.id} ${sourced.container}`, sourced);
+  }
+  async loadContainerStates(invoiceId: InvoiceId): Promise<Record<string, ContainerState>> {
+    return structuredClone(this.states.get(invoiceId) ?? {});
+  }
+  async saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void> {
+    this.states.set(invoiceId, structuredClone(states));
+  }
+  async enqueue(entry: OutboxEntry): Promise<void> {
+    this.queue.set(entry.op.id, entry);
+  }
+  async outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]> {
+    return [...this.queue.values()].filter((entry) => invoiceId === undefined || entry.op.invoiceId === invoiceId);
+  }
+  async dequeue(opId: OpId): Promise<void> {
+    this.queue.delete(opId);
+  }
+}
