@@ -1,7 +1,7 @@
 import { resolve, join } from 'node:path';
 import { HttpError } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
-import { readDeviceProfile, type DeviceProfile } from '../pod/local-pods.ts';
+import { readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
 import { loginDevice } from '../pod/session.ts';
 import { FileDeviceStore } from '../sync/file-store.ts';
 import { Replica, type ReplicaOptions } from '../sync/replica.ts';
@@ -29,18 +29,23 @@ const unreachable = (reason: HttpError): typeof fetch =>
   }) as typeof fetch;
 
 /** Logs a device profile in and opens its replica. A pod that is down gives an offline replica, not an error. */
-export async function openDevice(dataDir: string, profileName: string, onProgress?: ReplicaOptions['onProgress']): Promise<OpenDevice> {
+export async function openDevice(
+  dataDir: string,
+  profileName: string,
+  onProgress?: ReplicaOptions['onProgress'],
+  now?: () => number,
+): Promise<OpenDevice> {
   const profile = await readDeviceProfile(profilePath(dataDir, profileName));
   const validator = await loadOpValidator();
   const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
   const identity = { webId: asWebId(profile.webId), side: profile.party, podRoot: profile.podRoot, device: profile.device };
   try {
     const session = await loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId });
-    const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}) });
+    const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}), ...(now ? { now } : {}) });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
     if (!(error instanceof HttpError) || !error.retryable) throw error;
-    const replica = new Replica({ store, fetch: unreachable(error), validator, identity });
+    const replica = new Replica({ store, fetch: unreachable(error), validator, identity, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }

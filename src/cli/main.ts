@@ -4,7 +4,7 @@ import { acceptanceOf, proposalOf } from '../model/builder.ts';
 import { FedinvoiceError } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl } from '../model/ids.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
-import { readDeviceProfile } from '../pod/local-pods.ts';
+import { readDeviceProfile } from '../pod/profile.ts';
 import { opsContainerOf, type Replica, type SyncResult, type WriteResult } from '../sync/replica.ts';
 import { dataDirOf, openDevice, profilePath, type OpenDevice } from './device.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';

@@ -11,6 +11,12 @@ import { validateOpStructure } from './validate.ts';
 export interface FoldOptions {
   /** Fold this invoice; ops of other invoices are rejected. Default: the invoice of the winning CreateInvoice. */
   readonly invoiceId?: InvoiceId;
+  /**
+   * The op container the invoice was created in (the creator's, as the invitation names it). Only a
+   * CreateInvoice read from there counts, so a counterparty cannot replace the invoice with a CreateInvoice of
+   * its own, however early its clock. Without it, the first CreateInvoice in clock order wins.
+   */
+  readonly origin?: ContainerUrl;
 }
 
 const STATUS_TYPES: ReadonlySet<OpType> = new Set<OpType>(['Propose', 'Accept', 'MarkShipped', 'MarkPaid', 'MarkReceived', 'Dispute']);
@@ -52,7 +58,7 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
   for (const source of sources.values()) source.containers.sort();
 
   const graph = buildCausalGraph([...sources.values()].map((source) => source.op));
-  const judge = new Judge(graph, sources, options.invoiceId);
+  const judge = new Judge(graph, sources, options.invoiceId, options.origin);
   return judge.run(rejectedEarly, log);
 }
 
@@ -89,6 +95,7 @@ class Judge {
     private readonly graph: CausalGraph,
     private readonly sources: Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>,
     private readonly expectedInvoice: InvoiceId | undefined,
+    private readonly origin: ContainerUrl | undefined,
   ) {}
 
   run(rejectedEarly: LogEntry[], log: LogEntry[]): FoldedInvoice {
@@ -182,13 +189,18 @@ class Judge {
     };
   }
 
-  /** The first CreateInvoice in linear order that was read from the container of a party it names. */
+  /** The first CreateInvoice in linear order read from the container of a party it names (and from the origin, if known). */
   private findCreate(): Op<'CreateInvoice'> | undefined {
     for (const op of this.graph.order) {
       if (op.type !== 'CreateInvoice') continue;
       if (this.expectedInvoice !== undefined && op.invoiceId !== this.expectedInvoice) continue;
       const containers = this.sources.get(op.id)!.containers;
-      if (containers.includes(op.payload.buyer.container) || containers.includes(op.payload.seller.container)) return op;
+      const { buyer, seller } = op.payload;
+      if (this.origin !== undefined) {
+        if (containers.includes(this.origin) && (buyer.container === this.origin || seller.container === this.origin)) return op;
+      } else if (containers.includes(buyer.container) || containers.includes(seller.container)) {
+        return op;
+      }
     }
     return undefined;
   }
@@ -244,7 +256,7 @@ class Judge {
   private judgeContent(op: AnyOp, pos: number): void {
     const create = this.create;
     if (!create) {
-      this.decisions.set(op.id, entryFor(op, null, 'pending', `waits for the CreateInvoice of ${this.expectedInvoice ?? 'this invoice'}`));
+      this.decisions.set(op.id, entryFor(op, null, 'pending', `waits for the CreateInvoice of ${this.expectedInvoice ?? 'this invoice'}${this.origin ? ` in ${this.origin}` : ''}`));
       return;
     }
     const participant = this.authorOf(op, pos);
@@ -269,7 +281,9 @@ class Judge {
     const judged: JudgedOp = { op, pos, author, side: sideOf(participant.role) };
     switch (op.type) {
       case 'CreateInvoice':
-        if (op.id !== create.id) return reject(`a different CreateInvoice for this invoice already exists (op ${short(create.id)})`);
+        if (op.id !== create.id) {
+          return reject(`a different CreateInvoice for this invoice already exists (op ${short(create.id)}${this.origin ? ` in ${this.origin}, where the invoice was created` : ''})`);
+        }
         break;
       case 'AddParticipant': {
         const { role, container, allowedTypes, webId } = op.payload;
@@ -304,6 +318,21 @@ class Judge {
     else this.accepted.push(judged);
   }
 
+  /** Why a Propose does not name the terms of the invoice at its heads, or null when it does. */
+  private proposalProblem(op: Op<'Propose'>, pos: number): string | null {
+    const unseen = op.payload.heads.find((head) => {
+      const headPos = this.graph.position.get(head);
+      return headPos === undefined || !this.graph.inPast(headPos, pos);
+    });
+    if (unseen) return `it names op ${short(unseen)} as a head, which is not in what it had seen`;
+    const { content } = this.contentAt(op.payload.heads);
+    const problem = notProposable(content);
+    if (problem) return `these terms cannot be proposed: ${problem}`;
+    const expected = this.hashOf(content);
+    if (expected !== op.payload.termsHash) return `its terms hash ${short(op.payload.termsHash)} does not match the invoice at the heads it names (${short(expected)})`;
+    return null;
+  }
+
   /** Pass 2: seed 001's status machine, over the status ops in linear order; concurrent decisions go by clock. */
   private runStatusMachine() {
     let proposal: (Proposal & { pos: number }) | null = null;
@@ -312,8 +341,15 @@ class Judge {
     let paid: JudgedOp | null = null;
     let received: JudgedOp | null = null;
     const disputes: Dispute[] = [];
+    // Whether a Propose names real terms does not depend on the status, so it is judged once, up front.
+    const proposalProblems = new Map<OpId, string | null>();
     const proposedHashes = new Map<TermsHash, Side>();
-    for (const { op, side } of this.statusOps) if (op.type === 'Propose' && side) proposedHashes.set(op.payload.termsHash, side);
+    for (const judged of this.statusOps) {
+      if (judged.op.type !== 'Propose' || judged.side === null) continue;
+      const problem = this.proposalProblem(judged.op, judged.pos);
+      proposalProblems.set(judged.op.id, problem);
+      if (problem === null) proposedHashes.set(judged.op.payload.termsHash, judged.side);
+    }
 
     for (const judged of this.statusOps) {
       const { op, pos, author } = judged;
@@ -339,23 +375,9 @@ class Judge {
             reject(`the invoice is already agreed on terms ${short(agreement.termsHash)}`);
             continue;
           }
-          const unseen = op.payload.heads.find((head) => {
-            const headPos = this.graph.position.get(head);
-            return headPos === undefined || !this.graph.inPast(headPos, pos);
-          });
-          if (unseen) {
-            reject(`it names op ${short(unseen)} as a head, which is not in what it had seen`);
-            continue;
-          }
-          const { content } = this.contentAt(op.payload.heads);
-          const problem = notProposable(content);
+          const problem = proposalProblems.get(op.id) ?? null;
           if (problem) {
-            reject(`these terms cannot be proposed: ${problem}`);
-            continue;
-          }
-          const expected = this.hashOf(content);
-          if (expected !== op.payload.termsHash) {
-            reject(`its terms hash ${short(op.payload.termsHash)} does not match the invoice at the heads it names (${short(expected)})`);
+            reject(problem);
             continue;
           }
           proposal = { side, termsHash: op.payload.termsHash, heads: op.payload.heads, opId: op.id, author, pos };

@@ -60,6 +60,8 @@ export interface CreateInvoiceInput {
   readonly counterpartyInfo: PartyInfo;
 }
 
+const foldRef = (ops: readonly SourcedOp[], ref: InvoiceRef): FoldedInvoice => fold(ops, { invoiceId: ref.invoiceId, origin: ref.origin });
+
 export const invoiceContainerOf = (podRoot: string, invoiceId: InvoiceId): string => `${podRoot}invoices/${invoiceId}/`;
 export const opsContainerOf = (podRoot: string, invoiceId: InvoiceId): ContainerUrl => asContainerUrl(`${invoiceContainerOf(podRoot, invoiceId)}ops/`);
 
@@ -108,7 +110,7 @@ export class Replica {
       seller: me.side === 'seller' ? mine : theirs,
     };
     await setInvoiceAccess(this.fetch, invoiceContainerOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
-    await this.options.store.saveInvoice({ invoiceId, ownContainer: mine.container, seedContainers: [mine.container], readers: [input.counterparty.webId] });
+    await this.options.store.saveInvoice({ invoiceId, ownContainer: mine.container, origin: mine.container, seedContainers: [mine.container], readers: [input.counterparty.webId] });
     return this.write(invoiceId, 'CreateInvoice', payload);
   }
 
@@ -122,6 +124,7 @@ export class Replica {
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: this.ownContainer(invoiceId),
+      origin: existing?.origin ?? from,
       seedContainers: [...new Set([...(existing?.seedContainers ?? []), from])],
       readers: existing?.readers ?? [],
     });
@@ -148,10 +151,10 @@ export class Replica {
     const ref = await this.requireInvoice(invoiceId);
     assertPartyMayWrite(this.identity.side, type);
     const known = await this.options.store.loadOps(invoiceId);
-    const view = fold(known, { invoiceId });
+    const view = foldRef(known, ref);
     const op = makeOp(type, payload, { invoiceId, device: this.identity.device, heads: view.heads, latestClock: view.latestClock }, this.now()) as Op<T> & AnyOp;
     const sourced: SourcedOp = { op, container: ref.ownContainer };
-    const after = fold([...known, sourced], { invoiceId });
+    const after = foldRef([...known, sourced], ref);
     const verdict = after.log.find((entry) => entry.opId === op.id);
     if (verdict?.state === 'rejected') throw new OpRefusedError(`${type} was not written: ${verdict.reason}`);
 
@@ -181,8 +184,8 @@ export class Replica {
 
   /** This device's view from what it holds, without touching the network. */
   async view(invoiceId: InvoiceId): Promise<FoldedInvoice> {
-    await this.requireInvoice(invoiceId);
-    return fold(await this.options.store.loadOps(invoiceId), { invoiceId });
+    const ref = await this.requireInvoice(invoiceId);
+    return foldRef(await this.options.store.loadOps(invoiceId), ref);
   }
 
   /** Pushes the outbox, crawls every participant's container, stores what is new and folds. Never throws for a pod that is down. */
@@ -196,7 +199,7 @@ export class Replica {
     const states = await store.loadContainerStates(invoiceId);
     const reports = new Map<ContainerUrl, ContainerReport>();
     let newOps = 0;
-    let invoice = fold(known, { invoiceId });
+    let invoice = foldRef(known, ref);
     let done = 0;
     let total = 0;
     const progress = this.options.onProgress;
@@ -236,7 +239,7 @@ export class Replica {
         await store.appendOps(invoiceId, fresh);
         known.push(...fresh);
         newOps += fresh.length;
-        invoice = fold(known, { invoiceId });
+        invoice = foldRef(known, ref);
       }
     }
     await store.saveContainerStates(invoiceId, states);

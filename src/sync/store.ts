@@ -10,6 +10,8 @@ export interface InvoiceRef {
   readonly invoiceId: InvoiceId;
   /** Where this device's party writes its ops for this invoice. */
   readonly ownContainer: ContainerUrl;
+  /** The creator's op container: the invoice's identity, and the only place its CreateInvoice may come from. */
+  readonly origin: ContainerUrl;
   /** Containers to crawl even before the CreateInvoice is known (e.g. the one an invitation named). */
   readonly seedContainers: readonly ContainerUrl[];
   /** WebIDs this party's invoice folder grants read to, as last written to its ACL. */

@@ -1,0 +1,110 @@
+import { FedinvoiceError } from '../model/errors.ts';
+import { asInvoiceId } from '../model/ids.ts';
+import { startLocalPods, type LocalPods } from '../pod/local-pods.ts';
+import { readDeviceProfile } from '../pod/profile.ts';
+import { opsContainerOf } from '../sync/replica.ts';
+import { dataDirOf, openDevice, profilePath, type OpenDevice } from './device.ts';
+import { formatInvoice } from './format.ts';
+
+/**
+ * `npm run demo`: seed 000's scenario on real pods. Four devices compose invoice 0001-03: the buyer asks for
+ * 520 beans, the seller quotes 0.05 and stocks 1000, both seller devices set the seller's name at the same
+ * instant (a concurrent write settled by the model's rule), and the buyer's attempt to set seller info is refused.
+ */
+const invoiceId = asInvoiceId('0001-03');
+const dataDir = dataDirOf(undefined, process.env);
+const SEED_VERSION = 1623679553837; // the wall-clock version both seller devices used in seed 000
+
+async function podsRunning(): Promise<boolean> {
+  try {
+    await Promise.all(['http://localhost:3001/', 'http://localhost:3002/'].map((url) => fetch(url, { method: 'HEAD' })));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let startedPods: LocalPods | undefined;
+if (!(await podsRunning())) {
+  console.log('The pods are not running: starting them for the demo (npm start keeps them running).');
+  startedPods = await startLocalPods({ dataDir });
+}
+
+const names = ['buyer-desktop', 'buyer-mobile', 'seller-desktop', 'seller-mobile'] as const;
+const devices: Record<string, OpenDevice> = {};
+try {
+  for (const name of names) devices[name] = await openDevice(dataDir, name);
+  const buyerDesktop = devices['buyer-desktop']!.replica;
+  const step = (who: string, what: string) => console.log(`[${who}] ${what}`);
+
+  if ((await buyerDesktop.listInvoices()).local.some((ref) => ref.invoiceId === invoiceId)) {
+    console.log(`Invoice ${invoiceId} was composed by an earlier demo run; showing it as every device sees it now.\n`);
+  } else {
+    const seller = await readDeviceProfile(profilePath(dataDir, 'seller-desktop'));
+    step('buyer-desktop', `create ${invoiceId} (buyer Michiel, seller George)`);
+    await buyerDesktop.createInvoice(invoiceId, {
+      currency: 'EUR',
+      counterparty: { webId: seller.webId as never, podRoot: seller.podRoot },
+      ownInfo: { name: 'Michiel' },
+      counterpartyInfo: { name: 'George' },
+    });
+    const from = buyerDesktop.ownContainer(invoiceId);
+    for (const name of ['buyer-mobile', 'seller-desktop', 'seller-mobile'] as const) {
+      step(name, `join ${invoiceId} from ${from}`);
+      await devices[name]!.replica.joinInvoice(invoiceId, from);
+    }
+
+    step('buyer-desktop', 'add-to-cart beans 520');
+    await buyerDesktop.write(invoiceId, 'AddToCart', { product: 'beans', quantity: 520 });
+    step('seller-mobile', 'quote-item beans 0.05');
+    await devices['seller-mobile']!.replica.write(invoiceId, 'QuoteItem', { product: 'beans', unitPrice: '0.05', taxRate: '0' });
+    step('seller-desktop', 'set-product-stock beans 1000');
+    await devices['seller-desktop']!.replica.write(invoiceId, 'SetProductStock', { product: 'beans', quantity: 1000 });
+
+    // Both seller devices sync, then write their seller name at the same instant without seeing each other.
+    await devices['seller-mobile']!.replica.sync(invoiceId);
+    await devices['seller-desktop']!.replica.sync(invoiceId);
+    const sameInstant = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string) => {
+      const device = await openDevice(dataDir, name, undefined, () => SEED_VERSION);
+      try {
+        step(name, `set-seller-info --name "${sellerName}" (concurrently with the other seller device)`);
+        return (await device.replica.write(invoiceId, 'SetSellerInfo', { info: { name: sellerName } })).op;
+      } finally {
+        await device.close();
+      }
+    };
+    const mobile = await sameInstant('seller-mobile', 'Mr. Svarovsky Mobile');
+    const desktop = await sameInstant('seller-desktop', 'Mr. Svarovsky Desktop');
+    const tie = mobile.clock.wallMs === desktop.clock.wallMs && mobile.clock.counter === desktop.clock.counter;
+    console.log(
+      tie
+        ? `  both writes carry the same clock; the higher op id wins: ${mobile.id > desktop.id ? 'mobile' : 'desktop'} (${(mobile.id > desktop.id ? mobile : desktop).id.slice(0, 12)}…)`
+        : '  the writes carry different clocks; the later one wins',
+    );
+
+    step('buyer-mobile', 'set-seller-info --name "Mr. Svarovsky Buyer"');
+    try {
+      await devices['buyer-mobile']!.replica.write(invoiceId, 'SetSellerInfo', { info: { name: 'Mr. Svarovsky Buyer' } });
+      throw new Error('the buyer was able to set seller info');
+    } catch (error) {
+      if (!(error instanceof FedinvoiceError)) throw error;
+      console.log(`  LOCAL DENY: ${error.message}`);
+    }
+  }
+
+  console.log('');
+  const rendered: string[] = [];
+  for (const name of names) {
+    const result = await devices[name]!.replica.sync(invoiceId);
+    const text = formatInvoice(result.invoice);
+    rendered.push(JSON.stringify({ ...result.invoice, log: undefined }));
+    console.log(`── ${name} (${result.requests} requests) ──\n${text}\n`);
+  }
+  const agree = rendered.every((view) => view === rendered[0]);
+  console.log(agree ? 'All four devices fold the same invoice.' : 'The devices DISAGREE: this is a bug, please report it.');
+  console.log(`Op containers: ${opsContainerOf(devices['buyer-desktop']!.profile.podRoot, invoiceId)} and ${opsContainerOf(devices['seller-desktop']!.profile.podRoot, invoiceId)}`);
+  if (!agree) process.exitCode = 1;
+} finally {
+  for (const device of Object.values(devices)) await device.close();
+  await startedPods?.stop();
+}
