@@ -208,8 +208,8 @@ export async function getResource(
 // ---- ensureContainer -----------------------------------------------------------------------------------------------
 
 /**
- * Makes sure the container exists (creating missing parents). Existing containers are left untouched:
- * `If-None-Match: *` makes the PUT a no-op (412) when it is already there.
+ * Makes sure the container exists (creating missing parents). An existing container is left untouched: CSS answers
+ * a PUT on an existing container with 409 (412 with `If-None-Match: *`), and a HEAD then confirms it is there.
  */
 export async function ensureContainer(fetchFn: typeof fetch, containerUrl: string): Promise<'created' | 'existed'> {
   if (!containerUrl.endsWith('/')) {
@@ -226,6 +226,11 @@ export async function ensureContainer(fetchFn: typeof fetch, containerUrl: strin
   });
   await discard(response);
   if (response.status === 201 || response.status === 204 || response.status === 205 || response.status === 200) return 'created';
-  if (response.status === 412) return 'existed';
+  if (response.status === 409 || response.status === 412) {
+    const head = await send(fetchFn, containerUrl, { method: 'HEAD' });
+    await discard(head);
+    if (head.ok) return 'existed';
+    throw httpErrorFor(response, containerUrl, 'create');
+  }
   throw httpErrorFor(response, containerUrl, 'create');
 }

@@ -47,6 +47,8 @@ export interface PodServerOptions {
   seedAccounts?: SeedAccount[];
   /** Interface to listen on; default '127.0.0.1'. The base URL stays http://localhost:PORT/ regardless. */
   listenHost?: string;
+  /** CSS log level for the file backend (the memory config logs nothing). Default 'warn'. */
+  loggingLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
 
 export interface PodServer {
@@ -115,7 +117,24 @@ export async function startPodServer(options: PodServerOptions): Promise<PodServ
   if (pendingHosts.has(port)) {
     throw new PodServerError(`Another pod server is already starting on port ${port}.`);
   }
+  const pending: PendingListen = { host: listenHost };
+  pendingHosts.set(port, pending);
 
+  try {
+    return await startReserved(options, port, storage, listenHost, baseUrl, pending);
+  } finally {
+    pendingHosts.delete(port);
+  }
+}
+
+async function startReserved(
+  options: PodServerOptions,
+  port: number,
+  storage: 'memory' | 'file',
+  listenHost: string,
+  baseUrl: string,
+  pending: PendingListen,
+): Promise<PodServer> {
   const seeds = options.seedAccounts ?? [];
   let dataDir: string | undefined;
   let existingData = false;
@@ -137,7 +156,7 @@ export async function startPodServer(options: PodServerOptions): Promise<PodServ
   const shorthand: Record<string, unknown> = {
     port,
     baseUrl,
-    loggingLevel: 'warn',
+    loggingLevel: options.loggingLevel ?? 'warn',
   };
   if (dataDir) shorthand.rootFilePath = dataDir;
   if (seedFile) shorthand.seedConfig = seedFile;
@@ -151,12 +170,11 @@ export async function startPodServer(options: PodServerOptions): Promise<PodServ
       loaderProperties: { logLevel: 'warn', moduleState: await cssModuleState() },
       shorthand,
     });
-    pendingHosts.set(port, { host: listenHost, captured: (s) => (server = s) });
+    pending.captured = (s) => (server = s);
     await app.start();
     if (!server) throw new PodServerError(`The pod server on port ${port} did not open its HTTP listener.`);
     await waitListening(server, port, listenHost);
   } catch (error) {
-    pendingHosts.delete(port);
     if (app) await app.stop().catch(() => undefined);
     if (error instanceof FedinvoiceError) throw error;
     throw new PodServerError(
@@ -226,7 +244,8 @@ function waitListening(server: net.Server, port: number, host: string): Promise<
 let envOverrides = 0;
 let savedNodeEnv: string | undefined;
 async function warmUp(baseUrl: string): Promise<void> {
-  const hide = process.env.NODE_ENV === 'test' && !process.env.JEST_WORKER_ID;
+  // (envOverrides > 0: another server is warming up right now and has already hidden it.)
+  const hide = envOverrides > 0 || (process.env.NODE_ENV === 'test' && !process.env.JEST_WORKER_ID);
   if (hide && envOverrides++ === 0) {
     savedNodeEnv = process.env.NODE_ENV;
     delete process.env.NODE_ENV;

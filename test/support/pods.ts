@@ -136,7 +136,7 @@ export async function startSinglePod(storage: 'memory' | 'file'): Promise<Single
   const account = seed('buyer');
   let server: PodServer | undefined;
   try {
-    server = await startPodServer({ port, storage, dataDir, seedAccounts: [account] });
+    server = await startPodServer({ port, storage, dataDir, seedAccounts: [account], loggingLevel: 'error' });
     const p = await party(server, account);
     return {
       party: p,

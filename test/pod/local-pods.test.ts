@@ -1,0 +1,122 @@
+/**
+ * `npm start`'s pods: two file-backed servers in a temp data folder, started twice. The second start must reuse the
+ * accounts and the device credentials, and a stored profile must log in and write into its own pod.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAccount, getPods } from '../../src/pod/accounts.ts';
+import { startLocalPods, type LocalPods } from '../../src/pod/local-pods.ts';
+import { readDeviceProfile } from '../../src/pod/profile.ts';
+import { getResource, putImmutable } from '../../src/pod/resources.ts';
+import { loginDevice } from '../../src/pod/session.ts';
+import { freePort } from '../support/pods.ts';
+
+const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+describe('startLocalPods', () => {
+  let dataDir: string;
+  let buyerPort: number;
+  let sellerPort: number;
+  let first: { accounts: string; profiles: Record<string, string>; buyerWebId: string; sellerWebId: string };
+  let second: LocalPods | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-local-'));
+    buyerPort = await freePort();
+    sellerPort = await freePort();
+    const pods = await startLocalPods({ dataDir, buyerPort, sellerPort });
+    try {
+      const profiles: Record<string, string> = {};
+      for (const path of pods.profiles) profiles[path] = await readFile(path, 'utf8');
+      first = {
+        accounts: await readFile(join(dataDir, 'accounts.json'), 'utf8'),
+        profiles,
+        buyerWebId: pods.buyer.webId,
+        sellerWebId: pods.seller.webId,
+      };
+    } finally {
+      await pods.stop();
+    }
+    second = await startLocalPods({ dataDir, buyerPort, sellerPort });
+  });
+  afterAll(async () => {
+    await second?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('lays out the data folder with secrets readable by the owner only', async () => {
+    expect(second!.buyer.baseUrl).toBe(`http://localhost:${buyerPort}/`);
+    expect(second!.seller.baseUrl).toBe(`http://localhost:${sellerPort}/`);
+    expect(second!.buyer.podRoot).toBe(`http://localhost:${buyerPort}/buyer/`);
+    expect(second!.seller.webId).toBe(`http://localhost:${sellerPort}/seller/profile/card#me`);
+    expect(second!.buyer.address.address).toBe('127.0.0.1');
+    expect(existsSync(join(dataDir, 'pods', 'buyer', 'buyer'))).toBe(true);
+    expect(existsSync(join(dataDir, 'pods', 'seller', 'seller'))).toBe(true);
+    expect(await mode(join(dataDir, 'accounts.json'))).toBe(0o600);
+    expect(await mode(join(dataDir, 'profiles'))).toBe(0o700);
+    expect((await readdir(join(dataDir, 'profiles'))).sort()).toEqual([
+      'buyer-desktop.json',
+      'buyer-mobile.json',
+      'seller-desktop.json',
+      'seller-mobile.json',
+    ]);
+    for (const path of second!.profiles) expect(await mode(path)).toBe(0o600);
+
+    const profile = await readDeviceProfile(join(dataDir, 'profiles', 'seller-mobile.json'));
+    expect(profile).toMatchObject({
+      name: 'seller-mobile',
+      party: 'seller',
+      device: 'mobile',
+      webId: second!.seller.webId,
+      podRoot: `http://localhost:${sellerPort}/seller/`,
+      oidcIssuer: `http://localhost:${sellerPort}/`,
+    });
+    expect(profile.clientId).toBeTruthy();
+    expect(profile.clientSecret).toBeTruthy();
+  });
+
+  it('reuses accounts and credentials on the second start', async () => {
+    expect(await readFile(join(dataDir, 'accounts.json'), 'utf8')).toBe(first.accounts);
+    expect(second!.profiles.sort()).toEqual(Object.keys(first.profiles).sort());
+    for (const [path, content] of Object.entries(first.profiles)) {
+      expect(await readFile(path, 'utf8')).toBe(content);
+    }
+    expect(second!.buyer.webId).toBe(first.buyerWebId);
+    expect(second!.seller.webId).toBe(first.sellerWebId);
+    // No second account took the email, and the account still has exactly one pod.
+    const accounts = JSON.parse(first.accounts) as { buyer: { email: string; password: string } };
+    const login = await loginAccount(second!.buyer.baseUrl, accounts.buyer.email, accounts.buyer.password);
+    expect(await getPods(login)).toEqual([second!.buyer.podRoot]);
+    // White-box check on CSS's account store (file backend: one JSON per account under .internal/accounts/data/):
+    // still exactly one account per server, holding exactly the two device credentials made on the first start.
+    for (const party of ['buyer', 'seller']) {
+      const dir = join(dataDir, 'pods', party, '.internal', 'accounts', 'data');
+      const files = await readdir(dir);
+      expect(files).toHaveLength(1);
+      const record = JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as { payload: Record<string, Record<string, unknown>> };
+      expect(Object.keys(record.payload['**clientCredentials**'] ?? {})).toHaveLength(2);
+    }
+  });
+
+  it('logs a stored profile in and writes into its own pod', async () => {
+    const profile = await readDeviceProfile(join(dataDir, 'profiles', 'buyer-desktop.json'));
+    const session = await loginDevice(profile);
+    try {
+      expect(session.webId).toBe(second!.buyer.webId);
+      const url = `${profile.podRoot}invoices/local-1/ops/a.ttl`;
+      expect(await putImmutable(session.fetch, url, '<#a> <https://example.test/ns#n> 1 .\n')).toBe('created');
+      expect((await getResource(session.fetch, url, { maxBytes: 1000 })).body).toContain('1');
+      // Persisted on disk under the buyer's data folder.
+      expect(existsSync(join(dataDir, 'pods', 'buyer', 'buyer', 'invoices', 'local-1', 'ops'))).toBe(true);
+    } finally {
+      await session.logout();
+    }
+  });
+
+  it('refuses to start the existing pods on other ports', async () => {
+    await expect(startLocalPods({ dataDir, buyerPort: buyerPort + 1, sellerPort })).rejects.toThrow(/WebIDs contain the port/);
+  });
+});
