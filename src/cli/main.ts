@@ -170,22 +170,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('list')
-    .description('the invoices this profile takes part in')
-    .action(async () => {
+    .description('the invoices this profile takes part in, synced (conditional requests: cheap when nothing changed)')
+    .option('--offline', "do not touch the network: each invoice as of this device's last sync")
+    .action(async (options: { offline?: boolean }) => {
       await withDevice(async ({ replica }) => {
-        const { local, onPod, error } = await replica.listInvoices();
+        const { local, onPod, error } = options.offline ? { local: await replica.listLocalInvoices(), onPod: [], error: null } : await replica.listInvoices();
         if (error) io.stderr(`could not list the pod: ${error}`);
         const notJoined = onPod.filter((id) => !local.some((ref) => ref.invoiceId === id));
+        const rows = [];
+        for (const ref of local) {
+          const view = options.offline ? await replica.view(ref.invoiceId) : (await replica.sync(ref.invoiceId)).invoice;
+          rows.push({ invoiceId: ref.invoiceId, status: view.status, currency: view.currency, gross: view.totals.gross, buyer: view.buyer?.info.name ?? null, seller: view.seller?.info.name ?? null });
+        }
         if (globals().json) {
-          io.stdout(JSON.stringify({ invoices: local.map((ref) => ref.invoiceId), onPodNotOnThisDevice: notJoined }, null, 2));
+          io.stdout(JSON.stringify({ invoices: rows, onPodNotOnThisDevice: notJoined }, null, 2));
           return;
         }
-        for (const ref of local) {
-          const view = await replica.view(ref.invoiceId);
-          io.stdout(`${ref.invoiceId}  ${view.status}  ${view.currency ?? ''} ${view.totals.gross}  ${view.buyer?.info.name ?? '?'} ← ${view.seller?.info.name ?? '?'}`);
-        }
+        for (const row of rows) io.stdout(`${row.invoiceId}  ${row.status}  ${row.currency ?? ''} ${row.gross}  ${row.buyer ?? '?'} ← ${row.seller ?? '?'}`);
         for (const id of notJoined) io.stdout(`${id}  (on your pod, not on this device: fedinvoice join ${id} --from ${replica.ownContainer(id)})`);
-        if (local.length === 0 && notJoined.length === 0) io.stdout('no invoices yet: fedinvoice create <invoice> --with <counterparty profile> --name … --counterparty-name …');
+        if (rows.length === 0 && notJoined.length === 0) io.stdout('no invoices yet: fedinvoice create <invoice> --with <counterparty profile> --name … --counterparty-name …');
       });
     });
 

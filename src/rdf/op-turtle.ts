@@ -6,6 +6,7 @@
  * `createOpValidator`), rebuilds the op and computes its id. The caller compares that id with the name of
  * the resource it read: the RDF never carries the id, so an op cannot lie about it.
  */
+import rdfDataModel from '@rdfjs/data-model';
 import { DataFactory, Parser, Store, Writer } from 'n3';
 import type { DatasetCore, Literal, NamedNode, Quad, Term } from '@rdfjs/types';
 import { Validator } from 'shacl-engine';
@@ -75,6 +76,9 @@ const schema = (local: string): NamedNode => namedNode(SCHEMA + local);
 const xsd = (local: string): NamedNode => namedNode(XSD + local);
 
 const RDF_TYPE = namedNode(RDF + 'type');
+
+/** A map key for a subject: IRIs by value, blank nodes prefixed so they cannot collide with IRIs. */
+const termKey = (term: Term): string => (term.termType === 'BlankNode' ? `_:${term.value}` : term.value);
 const XSD_STRING = xsd('string');
 const XSD_DECIMAL = xsd('decimal');
 const XSD_INTEGER = xsd('integer');
@@ -385,7 +389,7 @@ function describeResults(results: readonly ShaclResult[], prefix: string, out: s
     const fullPath = prefix && path ? `${prefix}/${path}` : prefix || path;
     if (result.constraintComponent.value === SH_CLOSED) {
       out.push(
-        `unexpected property ${fullPath}: this op type's shape is closed and does not allow it` +
+        `unexpected property ${fullPath}: the shape is closed and does not allow it` +
           (result.value?.term ? ` (value ${termForMessage(result.value.term)})` : ''),
       );
       continue;
@@ -395,7 +399,15 @@ function describeResults(results: readonly ShaclResult[], prefix: string, out: s
       continue;
     }
     const message = result.message.map((m) => m.value).join(' ') || 'violates a constraint';
-    const value = result.value?.term ? ` (got ${termForMessage(result.value.term)})` : '';
+    const component = result.constraintComponent.value;
+    const value =
+      component === SH + 'MinCountConstraintComponent'
+        ? ' (missing)'
+        : component === SH + 'MaxCountConstraintComponent'
+          ? ' (found more than allowed)'
+          : result.value?.term
+            ? ` (got ${termForMessage(result.value.term)})`
+            : '';
     out.push(`${fullPath ? `${fullPath} ` : ''}${message}${value}`);
   }
 }
@@ -443,8 +455,80 @@ const compileDatatype: ShaclCompiler = (shape: ShaclShape) => {
   };
 };
 
+/**
+ * A minimal read-mostly DatasetCore over the few quads of one op resource. SHACL validation asks almost only
+ * "what does subject S say with predicate P", so quads are grouped by subject (lazily) and filtered; building
+ * it costs next to nothing, where an n3 Store's three indexes cost more than the validation of a small op.
+ */
+export class QuadIndex implements DatasetCore {
+  private bySubject: Map<string, Quad[]> | undefined;
+  constructor(private readonly quads: Quad[] = []) {}
+
+  get size(): number {
+    return this.quads.length;
+  }
+  [Symbol.iterator](): Iterator<Quad> {
+    return this.quads[Symbol.iterator]();
+  }
+  add(q: Quad): this {
+    if (!this.has(q)) {
+      this.quads.push(q);
+      if (this.bySubject) this.index(q);
+    }
+    return this;
+  }
+  delete(q: Quad): this {
+    const at = this.quads.findIndex((x) => x.equals(q));
+    if (at >= 0) {
+      this.quads.splice(at, 1);
+      this.bySubject = undefined;
+    }
+    return this;
+  }
+  has(q: Quad): boolean {
+    return this.candidates(q.subject).some((x) => x.equals(q));
+  }
+  match(subject?: Term | null, predicate?: Term | null, object?: Term | null, graph?: Term | null): QuadIndex {
+    const out: Quad[] = [];
+    for (const q of subject ? this.candidates(subject) : this.quads) {
+      if (predicate && !predicate.equals(q.predicate)) continue;
+      if (object && !object.equals(q.object)) continue;
+      if (graph && !graph.equals(q.graph)) continue;
+      if (subject && !subject.equals(q.subject)) continue;
+      out.push(q);
+    }
+    return new QuadIndex(out);
+  }
+  private candidates(subject: Term): Quad[] {
+    if (!this.bySubject) {
+      this.bySubject = new Map();
+      for (const q of this.quads) this.index(q);
+    }
+    return this.bySubject.get(termKey(subject)) ?? [];
+  }
+  private index(q: Quad): void {
+    const key = termKey(q.subject);
+    const list = this.bySubject?.get(key);
+    if (list) list.push(q);
+    else this.bySubject?.set(key, [q]);
+  }
+}
+
 /** shacl-engine builds report datasets with `factory.dataset()`; n3's Store is a DatasetCore. */
-const SHACL_FACTORY = { ...DataFactory, dataset: (quads?: Quad[]) => new Store(quads) };
+const SHACL_FACTORY = {
+  namedNode: rdfDataModel.namedNode.bind(rdfDataModel),
+  blankNode: rdfDataModel.blankNode.bind(rdfDataModel),
+  literal: rdfDataModel.literal.bind(rdfDataModel),
+  variable: rdfDataModel.variable?.bind(rdfDataModel),
+  defaultGraph: rdfDataModel.defaultGraph.bind(rdfDataModel),
+  quad: rdfDataModel.quad.bind(rdfDataModel),
+  dataset: (quads?: Quad[]) => new QuadIndex(quads ? [...quads] : []),
+};
+
+/** Parse Turtle into plain RDF/JS terms (cheaper to read repeatedly than n3's string-backed terms). */
+function parseTurtle(turtle: string, baseIri?: string): Quad[] {
+  return new Parser({ format: 'text/turtle', factory: rdfDataModel, ...(baseIri !== undefined ? { baseIRI: baseIri } : {}) }).parse(turtle);
+}
 
 const isDatasetCore = (data: DatasetCore | Iterable<Quad>): data is DatasetCore =>
   typeof (data as DatasetCore).match === 'function' && typeof (data as DatasetCore).has === 'function';
@@ -454,8 +538,7 @@ const isDatasetCore = (data: DatasetCore | Iterable<Quad>): data is DatasetCore 
  * every op. Throws if the shapes themselves are not valid Turtle: that is a packaging bug, not bad input.
  */
 export function createOpValidator(shapesTurtle: string): OpValidator {
-  const shapesQuads = new Parser({ format: 'text/turtle' }).parse(shapesTurtle);
-  const shapes = new Store(shapesQuads);
+  const shapes = new Store(parseTurtle(shapesTurtle));
   const engine = new Validator(shapes, {
     factory: SHACL_FACTORY,
     validations: [[namedNode(SH + 'datatype'), compileDatatype]],
@@ -476,7 +559,7 @@ export function createOpValidator(shapesTurtle: string): OpValidator {
   return {
     shapesByType,
     async validate(data, focus) {
-      const dataset = isDatasetCore(data) ? data : new Store([...data]);
+      const dataset: DatasetCore = isDatasetCore(data) ? data : new QuadIndex([...data]);
       let report;
       if (focus) {
         const shapeTerms = [...dataset.match(focus, RDF_TYPE, null)].flatMap(
@@ -502,7 +585,6 @@ export type ParseOpResult = { ok: true; op: AnyOp } | { ok: false; reason: strin
 /** Thrown (and caught) inside parseOpTurtle only. */
 class Refusal extends Error {}
 
-const termKey = (term: Term): string => (term.termType === 'BlankNode' ? `_:${term.value}` : term.value);
 
 /** Outgoing edges of one node, by predicate IRI. */
 type Edges = Map<string, Term[]>;
@@ -775,7 +857,7 @@ export async function parseOpTurtle(turtle: string, baseIri: string, validator: 
   try {
     let quads: Quad[];
     try {
-      quads = new Parser({ baseIRI: baseIri, format: 'text/turtle' }).parse(turtle);
+      quads = parseTurtle(turtle, baseIri);
     } catch (error) {
       return { ok: false, reason: `malformed Turtle: ${error instanceof Error ? error.message : String(error)}` };
     }
@@ -827,7 +909,7 @@ export async function parseOpTurtle(turtle: string, baseIri: string, validator: 
       }
     }
 
-    const outcome = await validator.validate(new Store(quads), subject);
+    const outcome = await validator.validate(new QuadIndex(quads), subject);
     if (!outcome.conforms) {
       const shown = outcome.messages.slice(0, 3).join('; ');
       const more = outcome.messages.length > 3 ? ` (and ${outcome.messages.length - 3} more)` : '';
@@ -854,6 +936,6 @@ export async function parseOpTurtle(turtle: string, baseIri: string, validator: 
 
 /** The quads of an op's Turtle, for callers that want to validate or inspect them directly. */
 export function turtleToQuads(turtle: string, baseIri: string): Quad[] {
-  return new Parser({ baseIRI: baseIri, format: 'text/turtle' }).parse(turtle);
+  return parseTurtle(turtle, baseIri);
 }
 

@@ -54,3 +54,11 @@ declare module 'shacl-engine' {
     ): Promise<ShaclReport>;
   }
 }
+
+// @rdfjs/data-model 2.x ships no typings: its default export is an RDF/JS DataFactory whose terms are plain
+// objects (n3's own terms re-parse their id string on every .value / .datatype access).
+declare module '@rdfjs/data-model' {
+  import type { DataFactory } from '@rdfjs/types';
+  const factory: DataFactory;
+  export default factory;
+}

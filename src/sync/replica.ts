@@ -9,7 +9,7 @@ import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
 import { opToTurtle, type OpValidator } from '../rdf/op-turtle.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
-import { emptyContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
+import { emptyContainerState, type ContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
 
 /** Who this device is: the pod decides what it may write; `side` only drives the local refusal of seed 000. */
 export interface DeviceIdentity {
@@ -182,6 +182,11 @@ export class Replica {
     return { pushed, queued: 0, error: null };
   }
 
+  /** What this device knows of each container it crawls for the invoice (last success, last error), without touching the network. */
+  async containerStates(invoiceId: InvoiceId): Promise<Record<string, ContainerState>> {
+    return this.options.store.loadContainerStates(invoiceId);
+  }
+
   /** This device's view from what it holds, without touching the network. */
   async view(invoiceId: InvoiceId): Promise<FoldedInvoice> {
     const ref = await this.requireInvoice(invoiceId);
@@ -245,6 +250,10 @@ export class Replica {
     await store.saveContainerStates(invoiceId, states);
     await this.grantParticipants(ref, invoice);
     return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps };
+  }
+
+  listLocalInvoices(): Promise<InvoiceRef[]> {
+    return this.options.store.listInvoices();
   }
 
   /** Invoices this device knows, and (one request) the ones its party has on its pod but this device has not joined. */

@@ -1,0 +1,125 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.ts';
+import type { FoldedInvoice } from '../../src/model/invoice.ts';
+import { createClientCredentials } from '../../src/pod/accounts.ts';
+import type { DeviceProfile } from '../../src/pod/profile.ts';
+import { writeFileAtomic } from '../../src/sync/file-store.ts';
+import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
+
+// The CLI exactly as a person runs it (minus the process boundary), with profiles on disk and real pods.
+let pods: TestPods;
+let dataDir: string;
+const secrets: string[] = [];
+
+async function writeProfile(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Promise<void> {
+  const name = `${side}-${device}`;
+  const credentials = await createClientCredentials(party.baseUrl, party.email, party.password, `cli-${name}`, party.webId);
+  secrets.push(credentials.secret);
+  const profile: DeviceProfile = { name, party: side, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
+  await writeFileAtomic(join(dataDir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2));
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['--data', dataDir, ...argv], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false });
+  const result = { code, out: out.join('\n'), err: err.join('\n') };
+  for (const secret of secrets) expect(result.out + result.err).not.toContain(secret);
+  return result;
+}
+
+beforeAll(async () => {
+  pods = await startTestPods();
+  dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-cli-'));
+  await Promise.all([
+    writeProfile(pods.buyer, 'buyer', 'desktop'),
+    writeProfile(pods.buyer, 'buyer', 'mobile'),
+    writeProfile(pods.seller, 'seller', 'desktop'),
+    writeProfile(pods.seller, 'seller', 'mobile'),
+  ]);
+});
+
+afterAll(async () => {
+  await pods?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('fedinvoice CLI', () => {
+  it("composes seed 000's invoice from four device profiles", async () => {
+    const created = await cli('create', '0001-03', '--profile', 'buyer-desktop', '--with', 'seller-desktop', '--name', 'Michiel', '--counterparty-name', 'George');
+    expect(created.code).toBe(0);
+    expect(created.out).toMatch(/^CreateInvoice [0-9a-f]{12}… written to http:\/\/localhost:\d+\/buyer\/invoices\/0001-03\/ops\//);
+    for (const profile of ['buyer-mobile', 'seller-desktop', 'seller-mobile']) {
+      expect((await cli('join', '0001-03', '--profile', profile, '--with', 'buyer-desktop')).code).toBe(0);
+    }
+    expect((await cli('add-to-cart', '0001-03', 'beans', '520', '--profile', 'buyer-desktop')).code).toBe(0);
+    expect((await cli('quote-item', '0001-03', 'beans', '0.05', '--profile', 'seller-mobile')).code).toBe(0);
+    expect((await cli('set-product-stock', '0001-03', 'beans', '1000', '--profile', 'seller-desktop')).code).toBe(0);
+    expect((await cli('set-seller-info', '0001-03', '--name', 'Mr. Svarovsky Mobile', '--profile', 'seller-mobile')).code).toBe(0);
+
+    const denied = await cli('set-seller-info', '0001-03', '--name', 'Mr. Svarovsky Buyer', '--profile', 'buyer-mobile');
+    expect(denied.code).toBe(1);
+    expect(denied.err).toBe('fedinvoice: the buyer may not write SetSellerInfo: SetSellerInfo may only be written by the seller');
+
+    const views: FoldedInvoice[] = [];
+    for (const profile of ['buyer-desktop', 'buyer-mobile', 'seller-desktop', 'seller-mobile']) {
+      const shown = await cli('show', '0001-03', '--json', '--profile', profile);
+      expect(shown.code).toBe(0);
+      views.push(JSON.parse(shown.out) as FoldedInvoice);
+    }
+    for (const view of views) expect(view).toEqual(views[0]);
+    expect(views[0]!.items).toEqual([{ productCode: 'beans', desired: 520, available: 1000, qty: 520, unitPrice: '0.05', taxRate: '0', bid: null, lineTotal: '26.00' }]);
+    expect(views[0]!.totals.gross).toBe('26.00');
+    expect(views[0]!.seller?.info.name).toBe('Mr. Svarovsky Mobile');
+    expect(views[0]!.buyer?.info.name).toBe('Michiel');
+
+    const text = await cli('show', '0001-03', '--profile', 'seller-desktop');
+    expect(text.out).toContain('Total €26.00');
+    expect(text.out).toMatch(/beans\s+520\s+1000\s+520\s+€0\.05/);
+  });
+
+  it('proposes and accepts, naming exactly the terms hash', async () => {
+    const proposed = await cli('propose', '0001-03', '--profile', 'seller-desktop', '--json');
+    expect(proposed.code).toBe(0);
+    const { op } = JSON.parse(proposed.out) as { op: { payload: { termsHash: string } } };
+    const wrong = await cli('accept', '0001-03', '--terms', '00000000', '--profile', 'buyer-mobile');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain(`the open proposal is for terms ${op.payload.termsHash}, not 00000000`);
+    const accepted = await cli('accept', '0001-03', '--terms', op.payload.termsHash.slice(0, 10), '--profile', 'buyer-mobile');
+    expect(accepted.code).toBe(0);
+    const shown = JSON.parse((await cli('show', '0001-03', '--json', '--profile', 'seller-mobile')).out) as FoldedInvoice;
+    expect(shown.status).toBe('agreed');
+    expect(shown.agreement?.termsHash).toBe(op.payload.termsHash);
+  });
+
+  it('log, list and sync speak about every op and invoice; --verbose counts requests', async () => {
+    const log = await cli('log', '0001-03', '--profile', 'buyer-desktop');
+    expect(log.code).toBe(0);
+    for (const type of ['CreateInvoice', 'AddToCart', 'QuoteItem', 'SetProductStock', 'SetSellerInfo', 'Propose', 'Accept']) expect(log.out).toContain(type);
+    const list = await cli('list', '--profile', 'seller-desktop');
+    expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile$/m);
+    await cli('sync', '0001-03', '--profile', 'buyer-desktop');
+    const verbose = await cli('sync', '0001-03', '--profile', 'buyer-desktop', '--verbose');
+    expect(verbose.err).toContain('2 HTTP request(s), 0 new op(s)');
+  });
+
+  it('fails with a one-line reason and a non-zero code on bad input', async () => {
+    const usage = await cli('add-to-cart', '0001-03', '--profile', 'buyer-desktop');
+    expect(usage.code).toBe(2);
+    const negative = await cli('add-to-cart', '0001-03', 'beans', '-3', '--profile', 'buyer-desktop');
+    expect(negative.code).toBe(1);
+    expect(negative.err).toBe('fedinvoice: AddToCart was not written: quantity must be at least 1, got -3');
+    const unknownProfile = await cli('show', '0001-03', '--profile', 'nobody');
+    expect(unknownProfile.code).toBe(1);
+    expect(unknownProfile.err).toMatch(/^fedinvoice: No device profile at .*nobody\.json; run `npm start` first/);
+    const unknownInvoice = await cli('show', 'NOPE', '--profile', 'buyer-desktop');
+    expect(unknownInvoice.err).toContain('invoice NOPE is not known on this device');
+  });
+
+  it('keeps profiles private: mode 0600', async () => {
+    expect((await stat(join(dataDir, 'profiles', 'buyer-desktop.json'))).mode & 0o777).toBe(0o600);
+  });
+});

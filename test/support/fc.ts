@@ -1,0 +1,16 @@
+/**
+ * Parameters for fc.assert: the number of runs and a seed that can be replayed.
+ * Set FC_SEED=<number> to replay a failure (fast-check prints the seed and path of any counterexample).
+ */
+export interface FcParams {
+  readonly numRuns: number;
+  readonly seed: number;
+}
+
+export function fcParams(runs: number): FcParams {
+  const fromEnv = process.env.FC_SEED;
+  const seed = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : Date.now() ^ (Math.random() * 0x1_0000_0000);
+  if (!Number.isInteger(seed)) throw new Error(`FC_SEED must be an integer, got ${JSON.stringify(fromEnv)}`);
+  console.info(`fast-check: numRuns=${runs} seed=${seed} (replay with FC_SEED=${seed})`);
+  return { numRuns: runs, seed };
+}
