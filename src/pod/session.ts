@@ -51,6 +51,16 @@ function isNetworkFailure(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The login library's errors carry the token request, whose Authorization header holds the client secret.
+ * Only the message chain is kept, so that an error logged anywhere never leaks a credential.
+ */
+function withoutSecrets(error: unknown): Error {
+  const messages: string[] = [];
+  for (let e: unknown = error; e instanceof Error && messages.length < 5; e = e.cause) messages.push(`${e.name}: ${e.message}`);
+  return new Error(messages.length ? messages.join(' <- ') : String(error));
+}
+
 /** HTTP status of an openid-client OPError (`error.response.statusCode`), if any. */
 function statusOf(error: unknown): number | undefined {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
@@ -74,13 +84,13 @@ async function openSession(credentials: DeviceCredentials): Promise<{ session: S
   } catch (error) {
     await session.logout({ logoutType: 'app' }).catch(() => undefined);
     if (isNetworkFailure(error)) {
-      throw new HttpError(0, issuer, `The identity provider ${issuer} could not be reached; check that the pod server is running and retry later.`, { cause: error });
+      throw new HttpError(0, issuer, `The identity provider ${issuer} could not be reached; check that the pod server is running and retry later.`, { cause: withoutSecrets(error) });
     }
     const status = statusOf(error);
     if (status !== undefined && (status >= 500 || status === 429)) {
-      throw new HttpError(status, issuer, `The identity provider ${issuer} answered HTTP ${status} while logging the device in; retry later.`, { cause: error });
+      throw new HttpError(status, issuer, `The identity provider ${issuer} answered HTTP ${status} while logging the device in; retry later.`, { cause: withoutSecrets(error) });
     }
-    throw new HttpError(401, issuer, `The identity provider ${issuer} refused the device credentials (client id ${credentials.clientId}); they may have been deleted: create new ones for this device.`, { cause: error });
+    throw new HttpError(401, issuer, `The identity provider ${issuer} refused the device credentials (client id ${credentials.clientId}); they may have been deleted: create new ones for this device.`, { cause: withoutSecrets(error) });
   }
   const { isLoggedIn, webId } = session.info;
   if (!isLoggedIn || !webId) {

@@ -34,12 +34,11 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 beforeAll(async () => {
   pods = await startTestPods();
   dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-cli-'));
-  await Promise.all([
-    writeProfile(pods.buyer, 'buyer', 'desktop'),
-    writeProfile(pods.buyer, 'buyer', 'mobile'),
-    writeProfile(pods.seller, 'seller', 'desktop'),
-    writeProfile(pods.seller, 'seller', 'mobile'),
-  ]);
+  // One after the other: concurrent credential updates to one CSS account can lose one.
+  await writeProfile(pods.buyer, 'buyer', 'desktop');
+  await writeProfile(pods.buyer, 'buyer', 'mobile');
+  await writeProfile(pods.seller, 'seller', 'desktop');
+  await writeProfile(pods.seller, 'seller', 'mobile');
 });
 
 afterAll(async () => {
