@@ -80,8 +80,11 @@ class Heap<T> {
   }
 }
 
-/** `ops` must have unique ids. */
-export function buildCausalGraph(ops: readonly AnyOp[]): CausalGraph {
+/**
+ * `ops` must have unique ids. `writerOf` names where each op was read from, so that each writing device gets
+ * its own chain; any function gives correct answers, a good one keeps the vectors short.
+ */
+export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) => string = () => ''): CausalGraph {
   const byId = new Map<OpId, AnyOp>();
   for (const op of ops) byId.set(op.id, op);
 
@@ -108,7 +111,8 @@ export function buildCausalGraph(ops: readonly AnyOp[]): CausalGraph {
   const chainOf: number[] = [];
   const indexOnChain: number[] = [];
   const vectors: number[][] = [];
-  const chainTip: number[] = [];
+  const chainLength: number[] = [];
+  const chainOfWriter = new Map<string, number>();
   let hasDependent: boolean[] = [];
 
   for (let op = heap.pop(); op !== undefined; op = heap.pop()) {
@@ -117,28 +121,27 @@ export function buildCausalGraph(ops: readonly AnyOp[]): CausalGraph {
     position.set(op.id, pos);
 
     const vv: number[] = [];
-    let chosenChain = -1;
     for (const dep of op.deps) {
       const depPos = position.get(dep)!;
       hasDependent[depPos] = true;
       const depVv = vectors[depPos]!;
       for (let c = 0; c < depVv.length; c++) if ((vv[c] ?? -1) < depVv[c]!) vv[c] = depVv[c]!;
-      const depChain = chainOf[depPos]!;
-      if (chainTip[depChain] === depPos) {
-        const sameDevice = order[depPos]!.device === op.device;
-        if (chosenChain === -1 || sameDevice) chosenChain = depChain;
-      }
     }
     for (let c = 0; c < vv.length; c++) if (vv[c] === undefined) vv[c] = -1;
-    if (chosenChain === -1) {
-      chosenChain = chainTip.length;
-      chainTip.push(-1);
+    // One chain per writer (container and device label): an honest device has always seen its own last op, so
+    // its ops form one chain and vectors stay as long as the number of devices. A writer that forks (or two
+    // devices sharing a label) simply starts a new chain: vectors grow, answers stay exact.
+    const writer = `${op.device} ${writerOf(op)}`;
+    let chain = chainOfWriter.get(writer);
+    if (chain === undefined || (vv[chain] ?? -1) < chainLength[chain]! - 1) {
+      chain = chainLength.length;
+      chainLength.push(0);
+      chainOfWriter.set(writer, chain);
     }
-    const index = (vv[chosenChain] ?? -1) + 1;
-    while (vv.length <= chosenChain) vv.push(-1);
-    vv[chosenChain] = index;
-    chainTip[chosenChain] = pos;
-    chainOf.push(chosenChain);
+    const index = chainLength[chain]!++;
+    while (vv.length <= chain) vv.push(-1);
+    vv[chain] = index;
+    chainOf.push(chain);
     indexOnChain.push(index);
     vectors.push(vv);
 

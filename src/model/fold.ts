@@ -57,12 +57,15 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
   }
   for (const source of sources.values()) source.containers.sort();
 
-  const graph = buildCausalGraph([...sources.values()].map((source) => source.op));
+  const graph = buildCausalGraph([...sources.values()].map((source) => source.op), (op) => sources.get(op.id)!.containers[0]!);
   const judge = new Judge(graph, sources, options.invoiceId, options.origin);
   return judge.run(rejectedEarly, log);
 }
 
 function entryFor(op: AnyOp | undefined, author: Author | null, state: LogEntry['state'], reason: string | null): LogEntry {
+  if (op !== undefined && validateOpStructure(op) === null) {
+    return { opId: op.id, type: op.type, author, device: op.device, at: new Date(op.clock.wallMs).toISOString(), state, reason };
+  }
   const safe = (op ?? {}) as Partial<AnyOp>;
   let at = '';
   try {
@@ -229,7 +232,13 @@ class Judge {
    * An op found in several containers (copied by someone) is attributed to the first one allowed to write it.
    */
   private authorOf(op: AnyOp, pos: number): Registered | null {
-    const candidates = this.sources.get(op.id)!.containers
+    const containers = this.sources.get(op.id)!.containers;
+    if (containers.length === 1) {
+      const participant = this.participants.get(containers[0]!);
+      if (participant === undefined) return null;
+      return participant.since < 0 || (pos !== Number.MAX_SAFE_INTEGER && this.graph.inPast(participant.since, pos)) ? participant : null;
+    }
+    const candidates = containers
       .map((container) => this.participants.get(container))
       .filter((p): p is Registered => p !== undefined && (p.since < 0 || (pos !== Number.MAX_SAFE_INTEGER && this.graph.inPast(p.since, pos))));
     return candidates.find((p) => this.mayWrite(p, op.type) === null) ?? candidates[0] ?? null;

@@ -250,8 +250,12 @@ function checkPayload(op: AnyOp): void {
   }
 }
 
+/** Ops found well-formed by this process: immutable values, so checking them once is enough. */
+const wellFormed = new WeakSet<object>();
+
 /** Null when the op is well-formed, otherwise why not. Never throws, whatever it is given. */
 export function validateOpStructure(op: unknown): string | null {
+  if (typeof op === 'object' && op !== null && wellFormed.has(op)) return null;
   try {
     const o = record(op, 'op');
     if (!isOpId(o['id'])) fail('op id must be 64 hex characters');
@@ -263,6 +267,7 @@ export function validateOpStructure(op: unknown): string | null {
     sortedUnique(o['deps'], 'deps', isOpId, MAX_DEPS);
     if ((o['deps'] as string[]).includes(o['id'] as string)) fail('an op cannot depend on itself');
     checkPayload(o as unknown as AnyOp);
+    wellFormed.add(o);
     return null;
   } catch (error) {
     if (error instanceof Invalid) return error.message;
