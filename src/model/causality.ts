@@ -85,44 +85,56 @@ class Heap<T> {
  * its own chain; any function gives correct answers, a good one keeps the vectors short.
  */
 export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) => string = () => ''): CausalGraph {
-  const byId = new Map<OpId, AnyOp>();
-  for (const op of ops) byId.set(op.id, op);
+  // Everything below is indexed by the op's place in `ops`: arrays, not maps keyed by 64-character ids.
+  const n = ops.length;
+  const indexOf = new Map<OpId, number>();
+  for (let i = 0; i < n; i++) indexOf.set(ops[i]!.id, i);
 
-  const missingDeps = new Map<OpId, number>();
-  const dependents = new Map<OpId, OpId[]>();
-  const heap = new Heap<AnyOp>((a, b) => compareOps(a, b) < 0);
-  for (const op of ops) {
-    let waiting = 0;
-    for (const dep of op.deps) {
-      if (!byId.has(dep)) continue;
-      waiting++;
-      const list = dependents.get(dep);
-      if (list) list.push(op.id);
-      else dependents.set(dep, [op.id]);
+  const depIndexes: Int32Array[] = new Array(n);
+  const waitingOn = new Int32Array(n);
+  const dependentCount = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const deps = ops[i]!.deps;
+    const indexes = new Int32Array(deps.length);
+    for (let d = 0; d < deps.length; d++) {
+      const dep = indexOf.get(deps[d]!);
+      // An absent dep is -1 and never satisfied: the op stays out of the heap and is reported pending.
+      indexes[d] = dep ?? -1;
+      if (dep !== undefined) dependentCount[dep]!++;
     }
-    const absent = op.deps.length - waiting;
-    // An op with an absent dep can never be placed; counting the absence keeps it out of the heap.
-    missingDeps.set(op.id, waiting + absent);
-    if (waiting + absent === 0) heap.push(op);
+    depIndexes[i] = indexes;
+    waitingOn[i] = deps.length;
   }
+  const dependentsStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) dependentsStart[i + 1] = dependentsStart[i]! + dependentCount[i]!;
+  const dependents = new Int32Array(dependentsStart[n]!);
+  const filled = dependentsStart.slice(0, n);
+  for (let i = 0; i < n; i++) for (const dep of depIndexes[i]!) if (dep >= 0) dependents[filled[dep]!++] = i;
+
+  const heap = new Heap<number>((a, b) => compareOps(ops[a]!, ops[b]!) < 0);
+  for (let i = 0; i < n; i++) if (waitingOn[i] === 0) heap.push(i);
 
   const order: AnyOp[] = [];
   const position = new Map<OpId, number>();
+  const positionOfIndex = new Int32Array(n).fill(-1);
   const chainOf: number[] = [];
   const indexOnChain: number[] = [];
   const vectors: number[][] = [];
   const chainLength: number[] = [];
   const chainOfWriter = new Map<string, number>();
-  let hasDependent: boolean[] = [];
+  const hasDependent: boolean[] = [];
 
-  for (let op = heap.pop(); op !== undefined; op = heap.pop()) {
+  for (let i = heap.pop(); i !== undefined; i = heap.pop()) {
+    const op = ops[i]!;
     const pos = order.length;
     order.push(op);
     position.set(op.id, pos);
+    positionOfIndex[i] = pos;
+    hasDependent.push(false);
 
     const vv: number[] = [];
-    for (const dep of op.deps) {
-      const depPos = position.get(dep)!;
+    for (const depIndex of depIndexes[i]!) {
+      const depPos = positionOfIndex[depIndex]!;
       hasDependent[depPos] = true;
       const depVv = vectors[depPos]!;
       for (let c = 0; c < depVv.length; c++) if ((vv[c] ?? -1) < depVv[c]!) vv[c] = depVv[c]!;
@@ -145,20 +157,18 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) =>
     indexOnChain.push(index);
     vectors.push(vv);
 
-    for (const next of dependents.get(op.id) ?? []) {
-      const left = missingDeps.get(next)! - 1;
-      missingDeps.set(next, left);
-      if (left === 0) heap.push(byId.get(next)!);
+    for (let k = dependentsStart[i]!; k < dependentsStart[i + 1]!; k++) {
+      const next = dependents[k]!;
+      if (--waitingOn[next]! === 0) heap.push(next);
     }
   }
-  hasDependent = Array.from({ length: order.length }, (_, i) => hasDependent[i] === true);
 
   const pending = new Map<OpId, string>();
-  if (order.length < ops.length) {
+  if (order.length < n) {
     // Explain each waiting op by its first dep that is absent, or else waiting itself.
     for (const op of ops) {
       if (position.has(op.id)) continue;
-      const absent = op.deps.find((dep) => !byId.has(dep));
+      const absent = op.deps.find((dep) => !indexOf.has(dep));
       if (absent !== undefined) pending.set(op.id, `waits for op ${shortId(absent)}…, which has not arrived`);
     }
     let changed = true;
