@@ -152,12 +152,19 @@ export interface Dispute {
   readonly author: Author;
 }
 
+/** A party as the invoice shows it: who, where its ops live, and its current (or agreed) details. */
+export interface PartyView {
+  readonly webId: WebId;
+  readonly container: ContainerUrl;
+  readonly info: PartyInfo;
+}
+
 export interface FoldedInvoice {
   readonly invoiceId: InvoiceId | null;
   readonly currency: string | null;
   readonly status: InvoiceStatus;
-  readonly buyer: { readonly webId: WebId; readonly container: ContainerUrl; readonly info: PartyInfo } | null;
-  readonly seller: { readonly webId: WebId; readonly container: ContainerUrl; readonly info: PartyInfo } | null;
+  readonly buyer: PartyView | null;
+  readonly seller: PartyView | null;
   readonly participants: readonly Participant[];
   readonly items: readonly InvoiceLine[];
   readonly catalog: readonly CatalogEntry[];
@@ -187,4 +194,3 @@ export interface FoldedInvoice {
   readonly latestClock: Hlc;
 }
 
-export type { ParticipantRole };
