@@ -1,5 +1,5 @@
 import type { ContainerUrl, InvoiceId, OpId, TermsHash, WebId } from './ids.ts';
-import type { Hlc, OpType, ParticipantRole, PartyInfo, PostalAddress } from './ops.ts';
+import type { Hlc, OpType, PartyInfo, PostalAddress } from './ops.ts';
 import type { Role, Side } from './roles.ts';
 
 /**
