@@ -1,18 +1,39 @@
 import { relative } from 'node:path';
 import { startLocalPods } from '../pod/local-pods.ts';
+import { DEFAULT_PROFILE, startProfileViewer } from '../viewer/profiles.ts';
+import type { Viewer } from '../viewer/server.ts';
 import { dataDirOf } from './device.ts';
 
 /**
  * `npm start`: the buyer's and the seller's Community Solid Servers, file-backed under ./data, with four
- * device profiles. Listens on 127.0.0.1 only unless FEDINVOICE_HOST says otherwise.
+ * device profiles, and the invoice viewer on http://localhost:3000/ acting as one profile (`--profile NAME` or
+ * FEDINVOICE_PROFILE, default buyer-desktop; port: FEDINVOICE_VIEWER_PORT). The pods listen on 127.0.0.1 only
+ * unless FEDINVOICE_HOST says otherwise; the viewer always listens on 127.0.0.1 only.
  */
+const argAfter = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const viewerProfile = argAfter('--profile') ?? process.env['FEDINVOICE_PROFILE'] ?? DEFAULT_PROFILE;
+const viewerPort = Number(argAfter('--viewer-port') ?? process.env['FEDINVOICE_VIEWER_PORT'] ?? 3000);
 const dataDir = dataDirOf(undefined, process.env);
 const host = process.env['FEDINVOICE_HOST'] ?? '127.0.0.1';
 console.log(`Starting the buyer's and the seller's pods (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
 const pods = await startLocalPods({ dataDir, host });
 
+let viewer: Viewer | undefined;
+let viewerNote: string;
+try {
+  viewer = await startProfileViewer({ dataDir, profile: viewerProfile, port: viewerPort });
+  viewerNote = `Invoice viewer: http://localhost:${viewer.port}/   (acting as ${viewerProfile}; switch profiles on the page)`;
+} catch (error) {
+  viewerNote = `The invoice viewer did not start: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 const cli = 'npx fedinvoice';
 console.log(`
+${viewerNote}
+
 Buyer pod:  ${pods.buyer.baseUrl}   WebID ${pods.buyer.webId}
 Seller pod: ${pods.seller.baseUrl}   WebID ${pods.seller.webId}
 
@@ -36,7 +57,8 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  console.log('\nStopping the pods…');
+  console.log('\nStopping the viewer and the pods…');
+  await viewer?.stop().catch(() => undefined);
   await pods.stop();
   process.exit(0);
 };

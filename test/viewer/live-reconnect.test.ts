@@ -1,0 +1,101 @@
+/**
+ * LiveInvoice over real pods, without a browser: a pod that stops shows as stale with its last success, and when
+ * it comes back (a file-backed seller pod restarted on the same port, same data) the viewer subscribes again and
+ * an op written afterwards arrives through a notification.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asInvoiceId } from '../../src/model/ids.ts';
+import { startPodServer, type PodServer, type SeedAccount } from '../../src/pod/server.ts';
+import type { DeviceSession } from '../../src/pod/session.ts';
+import { Replica } from '../../src/sync/replica.ts';
+import { loadOpValidator } from '../../src/sync/shapes.ts';
+import { MemoryDeviceStore } from '../../src/sync/store.ts';
+import { LiveInvoice } from '../../src/viewer/live.ts';
+import { freePort, loginNewDevice } from '../support/pods.ts';
+import { recordListeningServers, stopLikeAnOutage } from './outage.ts';
+
+const buyerSeed: SeedAccount = { email: 'buyer@example.test', password: 'test-password-not-secret', podName: 'buyer' };
+const sellerSeed: SeedAccount = { email: 'seller@example.test', password: 'test-password-not-secret', podName: 'seller' };
+const invoiceId = asInvoiceId('INV-LIVE-1');
+
+let dataDir: string;
+let sellerPort: number;
+let buyerServer: PodServer;
+let sellerServer: PodServer;
+let sessions: DeviceSession[] = [];
+let buyer: Replica;
+let seller: Replica;
+let live: LiveInvoice;
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Date.now() - start;
+}
+
+const startSeller = () => startPodServer({ port: sellerPort, storage: 'file', dataDir, seedAccounts: [sellerSeed], loggingLevel: 'error' });
+
+beforeAll(async () => {
+  recordListeningServers();
+  dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-viewer-'));
+  const buyerPort = await freePort();
+  sellerPort = await freePort();
+  [buyerServer, sellerServer] = await Promise.all([startPodServer({ port: buyerPort, storage: 'memory', seedAccounts: [buyerSeed] }), startSeller()]);
+  const [bd, sm] = await Promise.all([loginNewDevice(buyerServer, buyerSeed, 'buyer-desktop'), loginNewDevice(sellerServer, sellerSeed, 'seller-mobile')]);
+  sessions = [bd, sm];
+  const validator = await loadOpValidator();
+  buyer = new Replica({ store: new MemoryDeviceStore(), fetch: bd.fetch, validator, identity: { webId: bd.webId, side: 'buyer', podRoot: `${buyerServer.baseUrl}buyer/`, device: 'desktop' } });
+  seller = new Replica({ store: new MemoryDeviceStore(), fetch: sm.fetch, validator, identity: { webId: sm.webId, side: 'seller', podRoot: `${sellerServer.baseUrl}seller/`, device: 'mobile' } });
+  await buyer.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: sm.webId, podRoot: `${sellerServer.baseUrl}seller/` }, ownInfo: { name: 'B' }, counterpartyInfo: { name: 'S' } });
+  await seller.joinInvoice(invoiceId, buyer.ownContainer(invoiceId));
+});
+
+afterAll(async () => {
+  live?.stop();
+  await Promise.all(sessions.map((s) => s.logout().catch(() => undefined)));
+  await Promise.all([buyerServer?.stop(), sellerServer?.stop()]);
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('a live invoice when a pod goes away and comes back', () => {
+  it('subscribes to both op containers, also to one that does not exist yet (through its parent)', async () => {
+    live = await LiveInvoice.open(buyer, invoiceId, { pollIntervalMs: 300, heartbeatMs: 1000 });
+    await until(() => live.snapshot.mode === 'notifications', 15_000, 'every channel to open');
+    const sellerPod = live.snapshot.pods.find((pod) => pod.container === seller.ownContainer(invoiceId));
+    expect(sellerPod?.channel?.topic).toBe(`${sellerServer.baseUrl}seller/invoices/${invoiceId}/`);
+
+    // The seller's first op creates its container: announced by the parent, then the channel moves to it.
+    const before = live.stats.notifications;
+    await seller.write(invoiceId, 'Comment', { text: 'first' });
+    await until(() => live.snapshot.invoice.comments.some((c) => c.text === 'first'), 2000, 'the first comment');
+    expect(live.stats.notifications).toBeGreaterThan(before);
+    await until(() => live.snapshot.pods.find((pod) => pod.container === seller.ownContainer(invoiceId))?.channel?.topic === seller.ownContainer(invoiceId), 5000, 'the channel on the container itself');
+  });
+
+  it('shows the stopped pod as stale since its last success, keeping the last known state', async () => {
+    await stopLikeAnOutage(sellerServer);
+    await until(() => live.snapshot.pods.some((pod) => pod.outcome === 'stale'), 5000, 'the seller pod to show as stale');
+    const stale = live.snapshot.pods.find((pod) => pod.outcome === 'stale')!;
+    expect(stale.container).toBe(seller.ownContainer(invoiceId));
+    expect(stale.lastSuccess).not.toBeNull();
+    expect(Date.parse(stale.lastSuccess!)).toBeLessThanOrEqual(Date.now());
+    expect(live.snapshot.mode).toBe('polling');
+    expect(live.snapshot.invoice.comments.map((c) => c.text)).toEqual(['first']);
+  });
+
+  it('subscribes again when the pod comes back, and the next op arrives by notification', async () => {
+    sellerServer = await startSeller();
+    await until(() => live.snapshot.mode === 'notifications' && live.snapshot.pods.every((pod) => pod.outcome !== 'stale'), 20_000, 'the channels to reopen');
+    const before = live.stats.notifications;
+    await seller.write(invoiceId, 'Comment', { text: 'back again' });
+    const took = await until(() => live.snapshot.invoice.comments.some((c) => c.text === 'back again'), 2000, 'the comment written after the restart');
+    expect(took).toBeLessThan(2000);
+    expect(live.stats.notifications).toBeGreaterThan(before);
+  });
+});
