@@ -52,12 +52,22 @@ export function httpErrorFor(response: Response, url: string, verb: Verb): HttpE
   return new HttpError(status, url, message);
 }
 
-/** Calls fetch; a network failure (rejected fetch) becomes a retryable HttpError with status 0. */
+/** How long a pod may take to start answering one request before it counts as unreachable. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Calls fetch; a network failure (rejected fetch) or a pod that does not answer within REQUEST_TIMEOUT_MS
+ * becomes a retryable HttpError with status 0, so a hung pod can never hang a sync.
+ */
 export async function send(fetchFn: typeof fetch, url: string, init: RequestInit): Promise<Response> {
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   try {
-    return await fetchFn(url, init);
+    return await fetchFn(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
   } catch (error) {
     if (error instanceof FedinvoiceError) throw error;
+    if (timeout.aborted) {
+      throw new HttpError(0, url, `The pod server at ${originOf(url)} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; retry later.`, { cause: error });
+    }
     throw new HttpError(0, url, `The pod server at ${originOf(url)} could not be reached (${describe(error)}); check the connection and retry later.`, {
       cause: error,
     });

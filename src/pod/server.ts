@@ -187,11 +187,30 @@ async function startReserved(
 
   const running = app;
   const bound = server.address() as net.AddressInfo;
+  // CSS's stop waits for open keep-alive and notification sockets, which may never close on their own; a
+  // stopped pod must look like a pod that is down, so every socket is cut shortly after stopping begins.
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    const stopping = running.stop();
+    const cut = setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, 100);
+    try {
+      await stopping;
+    } finally {
+      clearTimeout(cut);
+      for (const socket of sockets) socket.destroy();
+    }
+  };
   const podServer: PodServer = {
     baseUrl,
     address: { address: bound.address, port: bound.port },
-    stop: () => (stopped ??= running.stop()),
+    stop: () => (stopped ??= stop()),
   };
 
   try {
