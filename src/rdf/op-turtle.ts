@@ -300,7 +300,11 @@ function payloadPOs(op: AnyOp): Array<PO | Nested> {
  */
 export function opToTurtle(op: AnyOp): string {
   const writer = new Writer({ prefixes: PREFIXES });
-  const subject = namedNode(OP_FRAGMENT);
+  writeOp(writer, namedNode(OP_FRAGMENT), op);
+  return endWriter(writer);
+}
+
+function writeOp(writer: Writer, subject: NamedNode, op: AnyOp): void {
   const add = (predicate: NamedNode, object: Obj): void => writer.addQuad(quad(subject, predicate, object));
   add(RDF_TYPE, iri(opTypeIri(op.type)));
   add(P.invoiceId, str(op.invoiceId));
@@ -312,12 +316,28 @@ export function opToTurtle(op: AnyOp): string {
     if ('nested' in field) add(field.predicate, writer.blank(field.nested.map((po) => ({ ...po }))));
     else add(field.predicate, field.object);
   }
+}
+
+function endWriter(writer: Writer): string {
   let text = '';
   writer.end((error, result: string) => {
     if (error) throw error;
     text = result;
   });
   return text;
+}
+
+/**
+ * The Turtle document for several ops (a pack): each op is the subject `<#<op id>>`, relative to the pack's own
+ * URL, so every op in it stays addressable (`<pack URL>#<op id>`) and verifiable (its content must hash to that
+ * id). Ops are written sorted by id, so the same set of ops always gives the same bytes.
+ */
+export function opsToPackTurtle(ops: readonly AnyOp[]): string {
+  const writer = new Writer({ prefixes: PREFIXES });
+  const unique = new Map<string, AnyOp>();
+  for (const op of ops) unique.set(op.id, op);
+  for (const id of [...unique.keys()].sort()) writeOp(writer, namedNode(`#${id}`), unique.get(id)!);
+  return endWriter(writer);
 }
 
 function sortedUnique<T extends string>(values: readonly T[]): T[] {
@@ -339,6 +359,11 @@ export interface OpValidator {
    * of its rdf:type(s) (fast path used by parseOpTurtle); without it, every node targeted by a shape is.
    */
   validate(data: DatasetCore | Iterable<Quad>, focus?: Term): Promise<ValidationOutcome>;
+  /**
+   * Validates several op nodes of one dataset (a pack), each against the shapes of its rdf:type, in one pass
+   * per op type: one outcome per focus, in the order given.
+   */
+  validateEach(data: DatasetCore, foci: readonly Term[]): Promise<ValidationOutcome[]>;
   /** The NodeShapes that target each op class. */
   readonly shapesByType: ReadonlyMap<OpType, readonly Term[]>;
 }
@@ -558,6 +583,43 @@ export function createOpValidator(shapesTurtle: string): OpValidator {
 
   return {
     shapesByType,
+    async validateEach(dataset, foci) {
+      const outcomes: ValidationOutcome[] = foci.map(() => ({ conforms: true, messages: [] }));
+      const groups = new Map<string, { shapes: Term[]; at: number[] }>();
+      foci.forEach((focus, at) => {
+        const shapeTerms = [...dataset.match(focus, RDF_TYPE, null)].flatMap((q) => byClass.get(q.object.value) ?? []);
+        if (shapeTerms.length === 0) {
+          outcomes[at] = { conforms: false, messages: [`${termForMessage(focus)} has no rdf:type that an op shape targets`] };
+          return;
+        }
+        const key = shapeTerms.map((term) => term.value).join(' ');
+        const group = groups.get(key) ?? { shapes: shapeTerms, at: [] };
+        group.at.push(at);
+        groups.set(key, group);
+      });
+      for (const { shapes: shapeTerms, at } of groups.values()) {
+        const report = await engine.validate({ dataset, terms: at.map((i) => foci[i]!) }, shapeTerms.map((term) => ({ terms: [term] })));
+        if (report.conforms) continue;
+        const byFocus = new Map<string, ShaclResult[]>();
+        for (const result of report.results) {
+          const term = result.focusNode?.term;
+          const key = term ? termKey(term) : '';
+          const list = byFocus.get(key) ?? [];
+          list.push(result);
+          byFocus.set(key, list);
+        }
+        for (const i of at) {
+          const results = byFocus.get(termKey(foci[i]!));
+          if (!results) continue;
+          const messages = reportMessages(results);
+          if (messages.length) outcomes[i] = { conforms: false, messages };
+        }
+        // A violation not attributed to any focus node must not let every op pass.
+        const attributed = at.some((i) => byFocus.has(termKey(foci[i]!)));
+        if (!attributed) for (const i of at) outcomes[i] = { conforms: false, messages: reportMessages(report.results) };
+      }
+      return outcomes;
+    },
     async validate(data, focus) {
       const dataset: DatasetCore = isDatasetCore(data) ? data : new QuadIndex([...data]);
       let report;
@@ -916,22 +978,155 @@ export async function parseOpTurtle(turtle: string, baseIri: string, validator: 
       return { ok: false, reason: `does not conform to shape ${type}: ${shown}${more}` };
     }
 
-    const op = new Node('', opEdges, graph);
-    const invoiceId = op.literal(P.invoiceId, XSD_STRING);
-    if (!isInvoiceId(invoiceId)) return { ok: false, reason: `fi:invoiceId ${JSON.stringify(invoiceId)} is not a valid invoice id` };
-    const content = {
-      invoiceId: invoiceId as InvoiceId,
-      type,
-      payload: payloadOf(type, op),
-      device: op.literal(P.device, XSD_STRING),
-      clock: clockOf(op),
-      deps: opIds(op, P.dep),
-    } as OpContent;
-    return { ok: true, op: withId(content) as AnyOp };
+    return rebuildOp(type, opEdges, graph);
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, reason: error.message };
     return { ok: false, reason: `could not read op: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/** Rebuilds a validated op node into an op (its id computed from its content). Throws Refusal. */
+function rebuildOp(type: OpType, opEdges: Edges, graph: Map<string, Edges>): ParseOpResult {
+  const op = new Node('', opEdges, graph);
+  const invoiceId = op.literal(P.invoiceId, XSD_STRING);
+  if (!isInvoiceId(invoiceId)) return { ok: false, reason: `fi:invoiceId ${JSON.stringify(invoiceId)} is not a valid invoice id` };
+  const content = {
+    invoiceId: invoiceId as InvoiceId,
+    type,
+    payload: payloadOf(type, op),
+    device: op.literal(P.device, XSD_STRING),
+    clock: clockOf(op),
+    deps: opIds(op, P.dep),
+  } as OpContent;
+  return { ok: true, op: withId(content) as AnyOp };
+}
+
+/** One op of a pack: the id its subject names (`<#<id>>`), and the op read from it or why it was refused. */
+export interface PackEntry {
+  /** The id named by the op's subject, or null when the subject does not name one. */
+  readonly id: OpId | null;
+  /** The op's subject as written, for reports. */
+  readonly subject: string;
+  readonly result: ParseOpResult;
+}
+
+export type ParsePackResult =
+  | {
+      readonly ok: true;
+      /** Every op subject of the pack, sorted by subject; bad ops are refused one by one, never the whole pack. */
+      readonly entries: PackEntry[];
+      /** Triples that describe no op (ignored): reported, since a fedinvoice writer never writes them. */
+      readonly problems: string[];
+    }
+  | { readonly ok: false; readonly reason: string };
+
+export interface ParsePackOptions {
+  /** Most op subjects read from one pack; a pack with more is refused whole (untrusted input is capped). */
+  readonly maxOps?: number;
+}
+
+/**
+ * Parses a pack (the Turtle of `opsToPackTurtle`): one parse for the whole document, then every op subject is
+ * checked like a single op resource (exactly one op type, only its own triples and the blank nodes it points to),
+ * SHACL-validated (one validation pass per op type for the whole pack), rebuilt and hashed. Never throws.
+ * The caller compares each entry's rebuilt id with `entry.id`, the id the pack names it by.
+ */
+export async function parseOpPack(turtle: string, baseIri: string, validator: OpValidator, options: ParsePackOptions = {}): Promise<ParsePackResult> {
+  let quads: Quad[];
+  try {
+    quads = parseTurtle(turtle, baseIri);
+  } catch (error) {
+    return { ok: false, reason: `malformed Turtle: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const graph = new Map<string, Edges>();
+  const opSubjects = new Map<string, { term: Term; types: OpType[] }>();
+  for (const q of quads) {
+    if (q.graph.termType !== 'DefaultGraph') return { ok: false, reason: 'a pack must not contain named graphs' };
+    const key = termKey(q.subject);
+    let edges = graph.get(key);
+    if (!edges) graph.set(key, (edges = new Map()));
+    const list = edges.get(q.predicate.value);
+    if (list) list.push(q.object);
+    else edges.set(q.predicate.value, [q.object]);
+    if (q.predicate.equals(RDF_TYPE) && q.object.termType === 'NamedNode' && q.object.value.startsWith(FI)) {
+      const local = q.object.value.slice(FI.length);
+      if (isOpType(local)) {
+        let entry = opSubjects.get(key);
+        if (!entry) opSubjects.set(key, (entry = { term: q.subject, types: [] }));
+        entry.types.push(local);
+      }
+    }
+  }
+  const maxOps = options.maxOps ?? 100_000;
+  if (opSubjects.size > maxOps) return { ok: false, reason: `it holds ${opSubjects.size} ops, more than the ${maxOps} a pack may hold` };
+
+  // Which op each blank node belongs to; a blank node pointed to by two ops belongs to neither.
+  const owner = new Map<string, string | null>();
+  for (const key of opSubjects.keys()) {
+    for (const objects of graph.get(key)!.values()) {
+      for (const o of objects) {
+        if (o.termType !== 'BlankNode') continue;
+        const blank = termKey(o);
+        owner.set(blank, owner.has(blank) && owner.get(blank) !== key ? null : key);
+      }
+    }
+  }
+  const problems: string[] = [];
+  for (const key of graph.keys()) {
+    if (opSubjects.has(key) || owner.has(key)) continue;
+    problems.push(`triples about ${key.startsWith('_:') ? 'a blank node' : compactIri(key)} that describe no op were ignored`);
+  }
+
+  const prefix = `${baseIri}#`;
+  const entries: PackEntry[] = [];
+  const toValidate: Array<{ entry: number; term: Term; type: OpType; edges: Edges }> = [];
+  for (const [key, { term, types }] of [...opSubjects].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const named = term.termType === 'NamedNode' && key.startsWith(prefix) ? key.slice(prefix.length) : '';
+    const id = isOpId(named) ? named : null;
+    const refuse = (reason: string) => entries.push({ id, subject: key, result: { ok: false, reason } });
+    if (id === null) {
+      refuse(`its subject ${term.termType === 'NamedNode' ? `<${key}>` : 'is a blank node and'} does not name an op id (<#<64 hex>> in the pack)`);
+      continue;
+    }
+    const edges = graph.get(key)!;
+    const allTypes = edges.get(RDF_TYPE.value) ?? [];
+    if (types.length !== 1 || allTypes.length !== 1) {
+      refuse(`the op must have exactly one rdf:type, found ${allTypes.map(termForMessage).join(', ')}`);
+      continue;
+    }
+    const shared = [...edges.values()].flat().find((o) => o.termType === 'BlankNode' && owner.get(termKey(o)) === null);
+    if (shared) {
+      refuse('it shares a blank node with another op of the pack');
+      continue;
+    }
+    toValidate.push({ entry: entries.length, term, type: types[0]!, edges });
+    entries.push({ id, subject: key, result: { ok: false, reason: 'not validated' } });
+  }
+
+  let outcomes: ValidationOutcome[];
+  try {
+    outcomes = await validator.validateEach(new QuadIndex(quads), toValidate.map((item) => item.term));
+  } catch (error) {
+    return { ok: false, reason: `could not validate the pack: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  toValidate.forEach((item, i) => {
+    const outcome = outcomes[i]!;
+    const entry = entries[item.entry]!;
+    let result: ParseOpResult;
+    if (!outcome.conforms) {
+      const shown = outcome.messages.slice(0, 3).join('; ');
+      const more = outcome.messages.length > 3 ? ` (and ${outcome.messages.length - 3} more)` : '';
+      result = { ok: false, reason: `does not conform to shape ${item.type}: ${shown}${more}` };
+    } else {
+      try {
+        result = rebuildOp(item.type, item.edges, graph);
+      } catch (error) {
+        result = { ok: false, reason: error instanceof Refusal ? error.message : `could not read op: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
+    entries[item.entry] = { ...entry, result };
+  });
+  return { ok: true, entries, problems };
 }
 
 /** The quads of an op's Turtle, for callers that want to validate or inspect them directly. */

@@ -1,8 +1,9 @@
 import { HttpError } from '../model/errors.ts';
-import { isOpId, type ContainerUrl, type OpId } from '../model/ids.ts';
-import type { SourcedOp } from '../model/ops.ts';
+import type { ContainerUrl, OpId } from '../model/ids.ts';
+import type { AnyOp, SourcedOp } from '../model/ops.ts';
 import { getResource, listContainer } from '../pod/resources.ts';
 import { parseOpTurtle, type OpValidator } from '../rdf/op-turtle.ts';
+import { classifyMember, readPack } from './packs.ts';
 import type { ContainerState } from './store.ts';
 
 /**
@@ -10,6 +11,14 @@ import type { ContainerState } from './store.ts';
  * members it has not seen, with bounded concurrency. Each member is size-capped, SHACL-validated and checked
  * against its name's hash before it becomes a SourcedOp. Failures never throw: the container is reported
  * stale with the error, and whatever was not fetched is fetched on the next crawl.
+ *
+ * Packing (see packs.ts): every unseen pack is read (one request for all its ops). A checkpoint is a copy of
+ * single ops of the container: a crawler far behind reads the newest one first and then skips every single
+ * member whose op it found there; a crawler that is up to date never reads one (it would fetch ops it has).
+ * An op taken from a checkpoint counts only if the container lists it as a single member too, so a checkpoint
+ * adds no op that reading every member would not give; and if a single member is refused (its content does not
+ * hash to its name), every checkpoint is read and a valid copy of that op found there is taken, so readers with
+ * and without checkpoints end with the same ops even in a container written by a misbehaving party.
  */
 export interface CrawlLimits {
   /** Largest op resource read; an op is a few hundred bytes, so anything near this is hostile. */
@@ -17,9 +26,28 @@ export interface CrawlLimits {
   /** Most new members fetched from one container in one crawl; the rest wait for the next. */
   readonly maxNewMembers: number;
   readonly concurrency: number;
+  /** Largest pack or checkpoint read (an op is ~600 bytes of Turtle: 64 MiB is ~100k ops). */
+  readonly maxPackBytes: number;
+  /** Most ops read from one pack or checkpoint. */
+  readonly maxPackOps: number;
+  /** Read a checkpoint to spare GETs (false: fetch every single member, e.g. to compare; a checkpoint is still read for a copy of a refused member). */
+  readonly useCheckpoints: boolean;
+  /**
+   * Read the newest checkpoint only if it should spare at least this many GETs, and at least as many ops as
+   * the crawler already has from the container (which the checkpoint would fetch again).
+   */
+  readonly checkpointMinGain: number;
 }
 
-export const DEFAULT_LIMITS: CrawlLimits = { maxOpBytes: 256 * 1024, maxNewMembers: 2000, concurrency: 6 };
+export const DEFAULT_LIMITS: CrawlLimits = {
+  maxOpBytes: 256 * 1024,
+  maxNewMembers: 2000,
+  concurrency: 8,
+  maxPackBytes: 64 * 1024 * 1024,
+  maxPackOps: 100_000,
+  useCheckpoints: true,
+  checkpointMinGain: 16,
+};
 
 export interface ContainerReport {
   readonly container: ContainerUrl;
@@ -30,6 +58,11 @@ export interface ContainerReport {
   /** Members left for a later crawl because of `maxNewMembers`. */
   readonly deferred: number;
   readonly error: string | null;
+  /** Packs read in this crawl. */
+  readonly packs?: number;
+  /** Checkpoints read in this crawl, and how many single members they spared a GET. */
+  readonly checkpoints?: number;
+  readonly fromCheckpoints?: number;
 }
 
 export interface CrawlResult {
@@ -71,54 +104,156 @@ export async function crawlContainer(container: ContainerUrl, previous: Containe
     return { state: fresh(previous), ops: [], report: { container, outcome: 'unchanged', newOps: 0, refused: [], deferred: 0, error: null } };
   }
 
+  const { limits } = context;
   const seen = new Set(previous.seen);
   const refused: Array<{ url: string; reason: string }> = [];
-  const toFetch: Array<{ url: string; id: OpId }> = [];
+  const known = new Set<OpId>(context.knownIds);
+  /** Single members not fetched yet, by op id. */
+  const singles = new Map<OpId, string>();
+  /** Ids of every single member listed (fetched or not). */
+  const listedSingles = new Set<OpId>();
+  const packs: string[] = [];
+  const checkpoints: Array<{ url: string; name: string; count: number; hash: string }> = [];
   for (const url of listing.members) {
-    if (seen.has(url)) continue;
     const name = url.startsWith(container) ? url.slice(container.length) : '';
-    if (!isOpId(name)) {
-      seen.add(url);
-      refused.push({ url, reason: 'its name is not an op id (64 hex characters), so it is not an op resource' });
-      continue;
+    const member = classifyMember(name);
+    if (member.kind === 'op') listedSingles.add(member.id);
+    if (seen.has(url)) continue;
+    switch (member.kind) {
+      case 'op':
+        if (known.has(member.id)) seen.add(url);
+        else singles.set(member.id, url);
+        break;
+      case 'pack':
+        packs.push(url);
+        break;
+      case 'checkpoint':
+        checkpoints.push({ url, name, count: member.count, hash: member.hash });
+        break;
+      default:
+        seen.add(url);
+        refused.push({ url, reason: 'its name is not an op id (64 hex characters), pack-<hash> or checkpoint-<count>-<hash>, so it holds no ops' });
     }
-    if (context.knownIds.has(name)) {
-      seen.add(url);
-      continue;
-    }
-    toFetch.push({ url, id: name });
   }
-  const batch = toFetch.slice(0, context.limits.maxNewMembers);
-  const deferred = toFetch.length - batch.length;
-  context.onMembersFound?.(batch.length);
+  checkpoints.sort((a, b) => b.count - a.count || (a.hash < b.hash ? 1 : a.hash > b.hash ? -1 : 0));
 
   const ops: SourcedOp[] = [];
+  const take = (op: AnyOp) => {
+    if (known.has(op.id)) return;
+    known.add(op.id);
+    ops.push({ op, container });
+  };
   let failure: unknown = null;
+  let packsRead = 0;
+  let checkpointsRead = 0;
+  let fromCheckpoints = 0;
+  /** Valid ops found in checkpoints, by id: used only for ops the container lists as single members. */
+  const copies = new Map<OpId, AnyOp>();
+  const onFetchError = (url: string, error: unknown) => {
+    if (error instanceof HttpError && !error.retryable && error.status !== 404 && error.status !== 401 && error.status !== 403) {
+      // The member itself is bad (e.g. too large): judged once, never fetched again.
+      refused.push({ url, reason: error.message });
+      seen.add(url);
+    } else if (!(error instanceof HttpError && error.status === 404)) {
+      failure ??= error;
+    }
+  };
+  const readPackAt = async (url: string, kind: 'pack' | 'checkpoint'): Promise<AnyOp[] | null> => {
+    try {
+      const resource = await getResource(context.fetch, url, { maxBytes: limits.maxPackBytes });
+      const read = await readPack(resource.body, container, url.slice(container.length), context.validator, { maxOps: limits.maxPackOps });
+      refused.push(...read.refused);
+      seen.add(url);
+      if (kind === 'pack') packsRead++;
+      else checkpointsRead++;
+      return read.ops;
+    } catch (error) {
+      onFetchError(url, error);
+      return null;
+    }
+  };
+  const readCheckpoints = async (which: typeof checkpoints) => {
+    for (const checkpoint of which) {
+      if (failure !== null || seen.has(checkpoint.url)) continue;
+      const read = await readPackAt(checkpoint.url, 'checkpoint');
+      for (const op of read ?? []) copies.set(op.id, op);
+    }
+  };
+  /** Takes, for every listed single this crawler lacks (unfetched, or refused), the valid copy a checkpoint holds. */
+  const resolveFromCopies = () => {
+    for (const [id, url] of [...singles]) {
+      const copy = copies.get(id);
+      if (!copy) continue;
+      take(copy);
+      singles.delete(id);
+      seen.add(url);
+      fromCheckpoints++;
+    }
+    for (const id of unresolvedRefused()) {
+      const copy = copies.get(id);
+      if (copy) take(copy);
+    }
+  };
+  /** Listed single members that were refused and whose op this crawler still lacks. */
+  const unresolvedRefused = (): OpId[] => {
+    const refusedIds = new Set<OpId>();
+    for (const { url } of [...previous.refused, ...refused]) {
+      const name = url.startsWith(container) ? url.slice(container.length) : '';
+      const member = classifyMember(name);
+      if (member.kind === 'op' && listedSingles.has(member.id) && !known.has(member.id)) refusedIds.add(member.id);
+    }
+    return [...refusedIds];
+  };
+
+  // A crawler far behind reads the newest checkpoint first (see the class comment for when).
+  const newest = checkpoints[0];
+  if (limits.useCheckpoints && newest) {
+    const have = listedSingles.size - singles.size;
+    const gain = newest.count - have;
+    if (singles.size >= limits.checkpointMinGain && gain >= Math.max(limits.checkpointMinGain, have)) {
+      await readCheckpoints([newest]);
+      resolveFromCopies();
+    }
+  }
+
+  const batch = [...[...singles].map(([id, url]) => ({ url, id, pack: false })), ...packs.map((url) => ({ url, id: null, pack: true }))].slice(0, limits.maxNewMembers);
+  const deferred = singles.size + packs.length - batch.length;
+  context.onMembersFound?.(batch.length);
+
   let next = 0;
   const worker = async () => {
     while (failure === null && next < batch.length) {
-      const { url, id } = batch[next++]!;
+      const item = batch[next++]!;
       try {
-        const resource = await getResource(context.fetch, url, { maxBytes: context.limits.maxOpBytes });
-        const parsed = await parseOpTurtle(resource.body, url, context.validator);
-        if (!parsed.ok) refused.push({ url, reason: parsed.reason });
-        else if (parsed.op.id !== id) refused.push({ url, reason: `its content hashes to ${parsed.op.id.slice(0, 12)}…, not to its name: it was altered after it was written` });
-        else ops.push({ op: parsed.op, container });
-        seen.add(url);
-      } catch (error) {
-        if (error instanceof HttpError && !error.retryable && error.status !== 404 && error.status !== 401 && error.status !== 403) {
-          // The member itself is bad (e.g. too large): judged once, never fetched again.
-          refused.push({ url, reason: error.message });
+        if (item.pack) {
+          for (const op of (await readPackAt(item.url, 'pack')) ?? []) take(op);
+          continue;
+        }
+        const { url, id } = item as { url: string; id: OpId };
+        try {
+          const resource = await getResource(context.fetch, url, { maxBytes: limits.maxOpBytes });
+          const parsed = await parseOpTurtle(resource.body, url, context.validator);
+          if (!parsed.ok) refused.push({ url, reason: parsed.reason });
+          else if (parsed.op.id !== id) refused.push({ url, reason: `its content hashes to ${parsed.op.id.slice(0, 12)}…, not to its name: it was altered after it was written` });
+          else take(parsed.op);
           seen.add(url);
-        } else if (!(error instanceof HttpError && error.status === 404)) {
-          failure = error;
+          singles.delete(id);
+        } catch (error) {
+          onFetchError(url, error);
         }
       } finally {
         context.onMemberDone?.();
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(context.limits.concurrency, batch.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(limits.concurrency, batch.length) }, worker));
+
+  // A refused single member may have a valid copy in a checkpoint: then every checkpoint is read, so that this
+  // crawler ends with the same ops as one that read them all.
+  if (failure === null && unresolvedRefused().length > 0 && checkpoints.some((c) => !seen.has(c.url))) {
+    await readCheckpoints(checkpoints);
+    resolveFromCopies();
+  }
 
   const refusedAll = [...previous.refused, ...refused];
   const state: ContainerState = {
@@ -128,7 +263,12 @@ export async function crawlContainer(container: ContainerUrl, previous: Containe
     refused: refusedAll,
     lastSuccess: previous.lastSuccess,
     error: previous.error,
+    checkpoints: listing.members.map((url) => url.slice(container.length)).filter((name) => classifyMember(name).kind === 'checkpoint'),
   };
-  if (failure !== null) return stale(failure, state, ops, refused);
-  return { state: fresh(state), ops, report: { container, outcome: 'updated', newOps: ops.length, refused, deferred, error: null } };
+  const extra = { packs: packsRead, checkpoints: checkpointsRead, fromCheckpoints };
+  if (failure !== null) {
+    const result = stale(failure, state, ops, refused);
+    return { ...result, report: { ...result.report, ...extra } };
+  }
+  return { state: fresh(state), ops, report: { container, outcome: 'updated', newOps: ops.length, refused, deferred, error: null, ...extra } };
 }

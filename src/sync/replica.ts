@@ -9,7 +9,8 @@ import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
 import { opToTurtle, type OpValidator } from '../rdf/op-turtle.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
-import { emptyContainerState, type ContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
+import { classifyMember, newestCheckpoint, packResource } from './packs.ts';
+import { emptyContainerState, type ContainerState, type DeviceStore, type InvoiceRef, type OutboxEntry } from './store.ts';
 
 /** Who this device is: the pod decides what it may write; `side` only drives the local refusal of seed 000. */
 export interface DeviceIdentity {
@@ -30,6 +31,28 @@ export interface ReplicaOptions {
   readonly limits?: Partial<CrawlLimits>;
   readonly now?: () => number;
   readonly onProgress?: (progress: { done: number; total: number }) => void;
+  /**
+   * After a sync, write a checkpoint of this party's single ops when at least this many (and at least a quarter
+   * of those the newest checkpoint holds) are not in one yet. 0: never automatically. Default 200.
+   */
+  readonly checkpointEvery?: number;
+}
+
+/** One op of a batch: what `write` takes, for several ops made together. */
+export interface BatchEntry<T extends OpType = OpType> {
+  readonly type: T;
+  readonly payload: PayloadByType[T];
+}
+
+export interface BatchResult {
+  readonly ops: AnyOp[];
+  readonly outbox: OutboxReport;
+}
+
+export interface CheckpointResult {
+  readonly url: string;
+  readonly ops: number;
+  readonly outcome: 'created' | 'existed';
 }
 
 export interface OutboxReport {
@@ -51,6 +74,8 @@ export interface SyncResult {
   /** HTTP requests this sync made (its real cost: a pod answers a few hundred a second at best). */
   readonly requests: number;
   readonly newOps: number;
+  /** The checkpoint this sync wrote (see `checkpointEvery`), if any. */
+  readonly checkpoint?: CheckpointResult | null;
 }
 
 export interface CreateInvoiceInput {
@@ -164,22 +189,118 @@ export class Replica {
     return { op, outbox };
   }
 
-  /** Puts queued ops on the pod. A pod that cannot take them now leaves them queued: never lost, never doubled. */
+  /**
+   * Makes several ops at once (e.g. the lines of an imported order), each depending on the one before, and puts
+   * them on the pod in ONE request: a pack (packs.ts). All or nothing locally: if the fold would reject any of
+   * them, none is written. The outbox holds them (durably) until the pack is on the pod.
+   */
+  async writeBatch(invoiceId: InvoiceId, entries: readonly BatchEntry[]): Promise<BatchResult> {
+    const ref = await this.requireInvoice(invoiceId);
+    if (entries.length === 0) return { ops: [], outbox: await this.pushOutbox(invoiceId) };
+    for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
+    const known = await this.options.store.loadOps(invoiceId);
+    const view = foldRef(known, ref);
+    let heads = view.heads;
+    let latestClock = view.latestClock;
+    const ops: AnyOp[] = [];
+    const now = this.now();
+    for (const entry of entries) {
+      const op = makeOp(entry.type, entry.payload, { invoiceId, device: this.identity.device, heads, latestClock }, now) as AnyOp;
+      ops.push(op);
+      heads = [op.id];
+      latestClock = op.clock;
+    }
+    const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
+    const after = foldRef([...known, ...sourced], ref);
+    const ids = new Set<OpId>(ops.map((op) => op.id));
+    const bad = after.log.find((entry) => ids.has(entry.opId) && entry.state === 'rejected');
+    if (bad) throw new OpRefusedError(`the batch was not written: its ${bad.type} ${bad.opId.slice(0, 12)}… would be rejected: ${bad.reason}`);
+
+    const batch = `batch-${ops[0]!.id}`;
+    const queuedAt = new Date(now).toISOString();
+    for (const op of ops) await this.options.store.enqueue({ op, container: ref.ownContainer, queuedAt, batch });
+    await this.options.store.appendOps(invoiceId, sourced);
+    return { ops, outbox: await this.pushOutbox(invoiceId) };
+  }
+
+  /** Puts queued ops on the pod: a batch as one pack, any other op alone. A pod that cannot take them now leaves them queued: never lost, never doubled. */
   async pushOutbox(invoiceId?: InvoiceId): Promise<OutboxReport> {
     const entries = await this.options.store.outbox(invoiceId);
-    let pushed = 0;
+    // Ops of one batch go together (in the place of the first one); a batch cut short by a crash is a smaller pack.
+    const groups: OutboxEntry[][] = [];
+    const batches = new Map<string, OutboxEntry[]>();
     for (const entry of entries) {
+      const key = entry.batch ? `${entry.container} ${entry.batch}` : undefined;
+      const group = key ? batches.get(key) : undefined;
+      if (group) group.push(entry);
+      else {
+        const fresh = [entry];
+        groups.push(fresh);
+        if (key) batches.set(key, fresh);
+      }
+    }
+    let pushed = 0;
+    for (const group of groups) {
+      const first = group[0]!;
       try {
-        await putImmutable(this.fetch, `${entry.container}${entry.op.id}`, opToTurtle(entry.op));
+        if (group.length === 1) await putImmutable(this.fetch, `${first.container}${first.op.id}`, opToTurtle(first.op));
+        else {
+          const pack = packResource('pack', group.map((entry) => entry.op));
+          await putImmutable(this.fetch, `${first.container}${pack.name}`, pack.turtle);
+          await this.markSeen(first.op.invoiceId, first.container, `${first.container}${pack.name}`);
+        }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const retry = error instanceof HttpError && error.retryable ? ' It stays in the outbox; the next command or `fedinvoice sync` pushes it.' : ' It stays in the outbox.';
         return { pushed, queued: entries.length - pushed, error: message + retry };
       }
-      await this.options.store.dequeue(entry.op.id);
-      pushed++;
+      for (const entry of group) await this.options.store.dequeue(entry.op.id);
+      pushed += group.length;
     }
     return { pushed, queued: 0, error: null };
+  }
+
+  /**
+   * Writes a checkpoint: one resource holding a copy of every single op this device has read from its party's
+   * container (never an op only in the outbox or only in a pack: a checkpoint holds nothing that is not also a
+   * single member). A new device then reads it instead of one GET per op. Returns null when there is nothing to pack.
+   */
+  async writeCheckpoint(invoiceId: InvoiceId): Promise<CheckpointResult | null> {
+    const ref = await this.requireInvoice(invoiceId);
+    const state = (await this.options.store.loadContainerStates(invoiceId))[ref.ownContainer];
+    if (!state) return null;
+    const singles = new Set<string>();
+    for (const url of state.seen) {
+      const member = classifyMember(url.startsWith(ref.ownContainer) ? url.slice(ref.ownContainer.length) : '');
+      if (member.kind === 'op') singles.add(member.id);
+    }
+    for (const { url } of state.refused) singles.delete(url.slice(ref.ownContainer.length));
+    const ops = (await this.options.store.loadOps(invoiceId)).filter((s) => s.container === ref.ownContainer && singles.has(s.op.id)).map((s) => s.op);
+    if (ops.length < 2) return null;
+    const pack = packResource('checkpoint', ops);
+    const url = `${ref.ownContainer}${pack.name}`;
+    const outcome = await putImmutable(this.fetch, url, pack.turtle);
+    await this.markSeen(invoiceId, ref.ownContainer, url);
+    return { url, ops: pack.count, outcome };
+  }
+
+  /** A pack or checkpoint this device wrote holds only ops it has: its own crawls need not read it. */
+  private async markSeen(invoiceId: InvoiceId, container: ContainerUrl, url: string): Promise<void> {
+    const states = await this.options.store.loadContainerStates(invoiceId);
+    const state = states[container] ?? emptyContainerState();
+    if (state.seen.includes(url)) return;
+    states[container] = { ...state, seen: [...state.seen, url].sort() };
+    await this.options.store.saveContainerStates(invoiceId, states);
+  }
+
+  /** Whether this party's container has enough single ops that no checkpoint holds yet (see `checkpointEvery`). */
+  private checkpointDue(ref: InvoiceRef, state: ContainerState | undefined): boolean {
+    const every = this.options.checkpointEvery ?? 200;
+    if (every <= 0 || !state) return false;
+    let singles = 0;
+    for (const url of state.seen) if (classifyMember(url.slice(ref.ownContainer.length)).kind === 'op') singles++;
+    const covered = newestCheckpoint(state.checkpoints ?? [])?.count ?? 0;
+    return singles - covered >= Math.max(every, Math.ceil(covered / 4));
   }
 
   /** What this device knows of each container it crawls for the invoice (last success, last error), without touching the network. */
@@ -249,7 +370,15 @@ export class Replica {
     }
     await store.saveContainerStates(invoiceId, states);
     await this.grantParticipants(ref, invoice);
-    return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps };
+    let checkpoint: CheckpointResult | null = null;
+    if (reports.get(ref.ownContainer)?.outcome === 'updated' && this.checkpointDue(ref, states[ref.ownContainer])) {
+      try {
+        checkpoint = await this.writeCheckpoint(invoiceId);
+      } catch {
+        // Only an optimisation: the next sync tries again.
+      }
+    }
+    return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps, checkpoint };
   }
 
   listLocalInvoices(): Promise<InvoiceRef[]> {

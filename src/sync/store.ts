@@ -28,12 +28,16 @@ export interface ContainerState {
   readonly lastSuccess: string | null;
   /** The last failure, cleared by the next success. */
   readonly error: { readonly at: string; readonly message: string; readonly status: number } | null;
+  /** Names of the checkpoints in the last listing (packs.ts): tells a writer whether a new one is due. */
+  readonly checkpoints?: readonly string[];
 }
 
 export interface OutboxEntry {
   readonly op: AnyOp;
   readonly container: ContainerUrl;
   readonly queuedAt: string;
+  /** Ops queued with the same batch label are put on the pod together, as one pack (packs.ts). */
+  readonly batch?: string;
 }
 
 export interface DeviceStore {

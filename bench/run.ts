@@ -1,0 +1,42 @@
+/**
+ * `npm run bench`: every bench, one after the other, each in its own process (so one's heap and pod servers do
+ * not weigh on the next). Flags are passed through: `npm run bench -- --quick` (what .ci/run uses, to keep the
+ * scripts from rotting; no timing is asserted anywhere) and `--json` (one JSON object per figure on stdout).
+ *
+ *   bench/fold.ts         fold vs Automerge, 1k / 10k / 100k ops, peak heap, growth
+ *   bench/ingest.ts       Turtle + SHACL + hash per op, single resources and packs, vs n3's parse alone
+ *   bench/sync.ts         cold and incremental sync on real pods vs plain GETs, writes and batches
+ *   bench/propagation.ts  (if present) write-to-viewer latency, notifications vs polling
+ *
+ * `--only fold,sync` runs a subset.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { arg, machine, note } from './lib.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--only' && all[i - 1] !== '--only');
+const only = arg('--only')?.split(',');
+const benches = ['fold', 'ingest', 'sync', 'propagation'].filter((name) => !only || only.includes(name));
+
+note(`fedinvoice benches — ${machine()}`);
+let failed = 0;
+for (const name of benches) {
+  const file = `${here}${name}.ts`;
+  if (!existsSync(file)) {
+    note(`(bench/${name}.ts is not there: skipped)`);
+    continue;
+  }
+  note(`\n# bench/${name}.ts ${passThrough.join(' ')}`);
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...passThrough], { stdio: 'inherit' });
+    child.on('exit', (status) => resolve(status ?? 1));
+  });
+  if (code !== 0) {
+    failed++;
+    note(`bench/${name}.ts exited with ${code}`);
+  }
+}
+note(`\n${machine()}`);
+process.exit(failed ? 1 : 0);
