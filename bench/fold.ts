@@ -123,8 +123,8 @@ for (const n of sizes) {
   const check = fold(sourced, options);
   note(`${n} ops: generated ${sourced.length} in ${(performance.now() - t0).toFixed(0)} ms, ${types} op types, status "${check.status}", ${check.rejected.length} rejected`);
   // The fold's linear order, for Automerge (buildCausalGraph wants distinct ids: the stream has a few duplicates).
-  const containerOf = new Map(sourced.map((s) => [s.op.id, s.container]));
-  const linear = buildCausalGraph([...new Map(sourced.map((s) => [s.op.id, s.op])).values()], (op) => containerOf.get(op.id)!).order;
+  const distinct = [...new Map(sourced.map((s) => [s.op.id, s])).values()];
+  const linear = buildCausalGraph(distinct.map((s) => s.op), (i) => distinct[i]!.container).order;
 
   const rounds = n >= 100_000 ? 3 : n >= 10_000 ? 5 : 10;
   const ours = await best(() => fold(sourced, options), rounds);

@@ -17,8 +17,12 @@ import type { AnyOp } from './ops.ts';
 export interface CausalGraph {
   /** Ready ops (all deps present, transitively) in linear order. */
   readonly order: readonly AnyOp[];
-  /** Position of each ready op in `order`. */
-  readonly position: ReadonlyMap<OpId, number>;
+  /** Position in `order` of a ready op, undefined for any other id. */
+  positionOf(id: OpId): number | undefined;
+  /** For each position in `order`, the op's index in the array the graph was built from. */
+  readonly inputIndex: Int32Array;
+  /** For ops whose clock is not after that of one of their deps (a clock that went backwards): that dep, by position. */
+  readonly clockRegressions: ReadonlyMap<number, OpId>;
   /** Ops that cannot be placed yet, with the reason (a missing dep, or a dep that is itself waiting). */
   readonly pending: ReadonlyMap<OpId, string>;
   /** Ready ops that no other ready op depends on: what a new op should name as its deps. */
@@ -31,7 +35,7 @@ export interface CausalGraph {
   inVector(position: number, vv: VersionVector): boolean;
 }
 
-export type VersionVector = readonly number[];
+export type VersionVector = ArrayLike<number>;
 
 const shortId = (id: string) => id.slice(0, 12);
 
@@ -40,51 +44,53 @@ export function compareOps(a: AnyOp, b: AnyOp): number {
   return compareClocks(a.clock, b.clock) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** A binary min-heap; the priority queue of Kahn's algorithm. */
-class Heap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly less: (a: T, b: T) => boolean) {}
-  get size(): number {
-    return this.items.length;
+/** A binary min-heap of op indexes by rank: the priority queue of Kahn's algorithm. */
+class RankHeap {
+  private readonly items: Int32Array;
+  private size = 0;
+  constructor(
+    capacity: number,
+    private readonly rank: Int32Array,
+  ) {
+    this.items = new Int32Array(capacity);
   }
-  push(item: T): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
+  push(item: number): void {
+    const { items, rank } = this;
+    let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      if (rank[items[parent]!]! <= rank[item]!) break;
+      items[i] = items[parent]!;
       i = parent;
     }
+    items[i] = item;
   }
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last !== undefined) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
-        if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-        i = smallest;
-      }
+  /** The lowest-ranked index, or -1 when empty. */
+  pop(): number {
+    if (this.size === 0) return -1;
+    const { items, rank } = this;
+    const top = items[0]!;
+    const last = items[--this.size]!;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= this.size) break;
+      const right = left + 1;
+      const child = right < this.size && rank[items[right]!]! < rank[items[left]!]! ? right : left;
+      if (rank[items[child]!]! >= rank[last]!) break;
+      items[i] = items[child]!;
+      i = child;
     }
+    items[i] = last;
     return top;
   }
 }
 
 /**
- * `ops` must have unique ids. `writerOf` names where each op was read from, so that each writing device gets
+ * `ops` must have unique ids. `writerOf(i)` names where `ops[i]` was read from, so that each writing device gets
  * its own chain; any function gives correct answers, a good one keeps the vectors short.
  */
-export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) => string = () => ''): CausalGraph {
+export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number) => string): CausalGraph {
   // Everything below is indexed by the op's place in `ops`: arrays, not maps keyed by 64-character ids.
   const n = ops.length;
   const indexOf = new Map<OpId, number>();
@@ -111,50 +117,57 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) =>
   const filled = dependentsStart.slice(0, n);
   for (let i = 0; i < n; i++) for (const dep of depIndexes[i]!) if (dep >= 0) dependents[filled[dep]!++] = i;
 
-  const heap = new Heap<number>((a, b) => compareOps(ops[a]!, ops[b]!) < 0);
+  // Ranks by (clock, id), computed once, so the heap compares integers rather than clocks and 64-char ids.
+  const byRank = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareOps(ops[a]!, ops[b]!));
+  const rank = new Int32Array(n);
+  for (let r = 0; r < n; r++) rank[byRank[r]!] = r;
+  const heap = new RankHeap(n, rank);
   for (let i = 0; i < n; i++) if (waitingOn[i] === 0) heap.push(i);
 
   const order: AnyOp[] = [];
-  const position = new Map<OpId, number>();
   const positionOfIndex = new Int32Array(n).fill(-1);
-  const chainOf: number[] = [];
-  const indexOnChain: number[] = [];
-  const vectors: number[][] = [];
+  const chainOf = new Int32Array(n);
+  const indexOnChain = new Int32Array(n);
+  const vectors: Int32Array[] = [];
   const chainLength: number[] = [];
-  const chainOfWriter = new Map<string, number>();
+  const chainOfWriter = new Map<string, Map<string, number>>();
+  const clockRegressions = new Map<number, OpId>();
   const hasDependent: boolean[] = [];
 
-  for (let i = heap.pop(); i !== undefined; i = heap.pop()) {
+  const inputIndex = new Int32Array(n);
+  for (let i = heap.pop(); i !== -1; i = heap.pop()) {
     const op = ops[i]!;
     const pos = order.length;
     order.push(op);
-    position.set(op.id, pos);
     positionOfIndex[i] = pos;
+    inputIndex[pos] = i;
     hasDependent.push(false);
 
-    const vv: number[] = [];
+    // Room for every chain so far plus the one this op may start.
+    const vv = new Int32Array(chainLength.length + 1).fill(-1);
     for (const depIndex of depIndexes[i]!) {
       const depPos = positionOfIndex[depIndex]!;
       hasDependent[depPos] = true;
+      if (!clockRegressions.has(pos) && compareClocks(op.clock, ops[depIndex]!.clock) <= 0) clockRegressions.set(pos, ops[depIndex]!.id);
       const depVv = vectors[depPos]!;
-      for (let c = 0; c < depVv.length; c++) if ((vv[c] ?? -1) < depVv[c]!) vv[c] = depVv[c]!;
+      for (let c = 0; c < depVv.length; c++) if (vv[c]! < depVv[c]!) vv[c] = depVv[c]!;
     }
-    for (let c = 0; c < vv.length; c++) if (vv[c] === undefined) vv[c] = -1;
     // One chain per writer (container and device label): an honest device has always seen its own last op, so
     // its ops form one chain and vectors stay as long as the number of devices. A writer that forks (or two
     // devices sharing a label) simply starts a new chain: vectors grow, answers stay exact.
-    const writer = `${op.device} ${writerOf(op)}`;
-    let chain = chainOfWriter.get(writer);
-    if (chain === undefined || (vv[chain] ?? -1) < chainLength[chain]! - 1) {
+    const container = writerOf(i);
+    let devices = chainOfWriter.get(container);
+    if (!devices) chainOfWriter.set(container, (devices = new Map()));
+    let chain = devices.get(op.device);
+    if (chain === undefined || vv[chain]! < chainLength[chain]! - 1) {
       chain = chainLength.length;
       chainLength.push(0);
-      chainOfWriter.set(writer, chain);
+      devices.set(op.device, chain);
     }
     const index = chainLength[chain]!++;
-    while (vv.length <= chain) vv.push(-1);
     vv[chain] = index;
-    chainOf.push(chain);
-    indexOnChain.push(index);
+    chainOf[pos] = chain;
+    indexOnChain[pos] = index;
     vectors.push(vv);
 
     for (let k = dependentsStart[i]!; k < dependentsStart[i + 1]!; k++) {
@@ -166,8 +179,9 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) =>
   const pending = new Map<OpId, string>();
   if (order.length < n) {
     // Explain each waiting op by its first dep that is absent, or else waiting itself.
+    const placed = (id: OpId) => positionOfIndex[indexOf.get(id)!]! >= 0;
     for (const op of ops) {
-      if (position.has(op.id)) continue;
+      if (placed(op.id)) continue;
       const absent = op.deps.find((dep) => !indexOf.has(dep));
       if (absent !== undefined) pending.set(op.id, `waits for op ${shortId(absent)}…, which has not arrived`);
     }
@@ -175,7 +189,7 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) =>
     while (changed) {
       changed = false;
       for (const op of ops) {
-        if (position.has(op.id) || pending.has(op.id)) continue;
+        if (placed(op.id) || pending.has(op.id)) continue;
         const waiting = op.deps.find((dep) => pending.has(dep));
         if (waiting !== undefined) {
           pending.set(op.id, `waits for op ${shortId(waiting)}…, which is itself waiting`);
@@ -184,16 +198,23 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (op: AnyOp) =>
       }
     }
     for (const op of ops) {
-      if (!position.has(op.id) && !pending.has(op.id)) pending.set(op.id, 'its deps form a cycle, so it can never be placed');
+      if (!placed(op.id) && !pending.has(op.id)) pending.set(op.id, 'its deps form a cycle, so it can never be placed');
     }
   }
 
   const heads = order.filter((_, i) => !hasDependent[i]).map((op) => op.id).sort();
 
   const inVector = (pos: number, vv: VersionVector): boolean => (vv[chainOf[pos]!] ?? -1) >= indexOnChain[pos]!;
+  let position: Map<OpId, number> | undefined;
   return {
     order,
-    position,
+    positionOf(id) {
+      // Built on first use: the fold asks for a handful of ids (heads), not for every op.
+      position ??= new Map(order.map((op, pos) => [op.id, pos]));
+      return position.get(id);
+    },
+    inputIndex: inputIndex.subarray(0, order.length),
+    clockRegressions,
     pending,
     heads,
     inPast: (ancestor, descendant) => inVector(ancestor, vectors[descendant]!),

@@ -1,5 +1,5 @@
 import { buildCausalGraph, type CausalGraph, type VersionVector } from './causality.ts';
-import { compareClocks, maxClock, ZERO_CLOCK } from './clock.ts';
+import { compareClocks, ZERO_CLOCK } from './clock.ts';
 import { emptyTotals, foldContent, hashTerms, notProposable, termsOf, TERMS_TYPES, type ContentState, type JudgedOp } from './content.ts';
 import { hasVerifiedId } from './hash.ts';
 import type { ContainerUrl, InvoiceId, OpId, TermsHash } from './ids.ts';
@@ -55,17 +55,25 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
     }
     sources.set(op.id, { op, containers: [container] });
   }
-  for (const source of sources.values()) source.containers.sort();
-
-  const graph = buildCausalGraph([...sources.values()].map((source) => source.op), (op) => sources.get(op.id)!.containers[0]!);
-  const judge = new Judge(graph, sources, options.invoiceId, options.origin);
+  const inputOps: AnyOp[] = [];
+  const inputContainers: ContainerUrl[][] = [];
+  for (const source of sources.values()) {
+    inputOps.push(source.op);
+    inputContainers.push(source.containers.sort());
+  }
+  const graph = buildCausalGraph(inputOps, (i) => inputContainers[i]![0]!);
+  const judge = new Judge(graph, sources, inputContainers, options.invoiceId, options.origin);
   return judge.run(rejectedEarly, log);
 }
 
+/** The log entry of a well-formed op. */
+function entryOf(op: AnyOp, author: Author | null, state: LogEntry['state'], reason: string | null): LogEntry {
+  return { opId: op.id, type: op.type, author, device: op.device, at: new Date(op.clock.wallMs).toISOString(), state, reason };
+}
+
+/** The log entry of anything at all, well-formed or not. */
 function entryFor(op: AnyOp | undefined, author: Author | null, state: LogEntry['state'], reason: string | null): LogEntry {
-  if (op !== undefined && validateOpStructure(op) === null) {
-    return { opId: op.id, type: op.type, author, device: op.device, at: new Date(op.clock.wallMs).toISOString(), state, reason };
-  }
+  if (op !== undefined && validateOpStructure(op) === null) return entryOf(op, author, state, reason);
   const safe = (op ?? {}) as Partial<AnyOp>;
   let at = '';
   try {
@@ -88,7 +96,8 @@ class Judge {
   private readonly participants = new Map<ContainerUrl, Registered>();
   private readonly accepted: JudgedOp[] = [];
   private readonly statusOps: JudgedOp[] = [];
-  private readonly decisions = new Map<OpId, LogEntry>();
+  /** The log entry of each op, by position in the linear order. */
+  private readonly decisions: LogEntry[] = [];
   private readonly extraAdds = new Map<string, JudgedOp[]>();
   private readonly discountAdds = new Map<string, JudgedOp[]>();
   private readonly contentCache = new Map<string, { content: ContentState; vv: VersionVector }>();
@@ -97,6 +106,7 @@ class Judge {
   constructor(
     private readonly graph: CausalGraph,
     private readonly sources: Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>,
+    private readonly inputContainers: readonly ContainerUrl[][],
     private readonly expectedInvoice: InvoiceId | undefined,
     private readonly origin: ContainerUrl | undefined,
   ) {}
@@ -116,15 +126,16 @@ class Judge {
     const content = create ? foldContent(create, this.accepted, graph) : undefined;
     const status = create ? this.runStatusMachine() : undefined;
 
-    for (const op of graph.order) log.push(this.decisions.get(op.id)!);
+    log.push(...this.decisions);
     const pendingEntries = [...graph.pending].map(([id, reason]) => {
-      const op = this.sources.get(id)!.op;
-      return entryFor(op, this.authorOf(op, Number.MAX_SAFE_INTEGER), 'pending', reason);
+      const { op, containers } = this.sources.get(id)!;
+      return entryOf(op, this.authorOf(op, Number.MAX_SAFE_INTEGER, containers), 'pending', reason);
     });
     log.push(...pendingEntries, ...rejectedEarly);
 
     const participants: Participant[] = [...this.participants.values()].map(({ since: _since, ...participant }) => participant);
-    const latestClock = maxClock(graph.order.map((op) => op.clock));
+    let latestClock = ZERO_CLOCK;
+    for (const op of graph.order) if (compareClocks(op.clock, latestClock) > 0) latestClock = op.clock;
     const base = {
       rejected: log.filter((entry) => entry.state === 'rejected'),
       pending: log.filter((entry) => entry.state === 'pending'),
@@ -194,10 +205,12 @@ class Judge {
 
   /** The first CreateInvoice in linear order read from the container of a party it names (and from the origin, if known). */
   private findCreate(): Op<'CreateInvoice'> | undefined {
-    for (const op of this.graph.order) {
+    const order = this.graph.order;
+    for (let pos = 0; pos < order.length; pos++) {
+      const op = order[pos]!;
       if (op.type !== 'CreateInvoice') continue;
       if (this.expectedInvoice !== undefined && op.invoiceId !== this.expectedInvoice) continue;
-      const containers = this.sources.get(op.id)!.containers;
+      const containers = this.containersAt(pos);
       const { buyer, seller } = op.payload;
       if (this.origin !== undefined) {
         if (containers.includes(this.origin) && (buyer.container === this.origin || seller.container === this.origin)) return op;
@@ -220,7 +233,7 @@ class Judge {
     const key = heads.join(',');
     let cached = this.contentCache.get(key);
     if (!cached) {
-      const vv = this.graph.pastOf(heads.map((head) => this.graph.position.get(head)!));
+      const vv = this.graph.pastOf(heads.map((head) => this.graph.positionOf(head)!));
       cached = { content: foldContent(this.create!, this.accepted, this.graph, (pos) => this.graph.inVector(pos, vv)), vv };
       this.contentCache.set(key, cached);
     }
@@ -231,8 +244,7 @@ class Judge {
    * The author is the participant whose container the op was read from, admitted before the op was made.
    * An op found in several containers (copied by someone) is attributed to the first one allowed to write it.
    */
-  private authorOf(op: AnyOp, pos: number): Registered | null {
-    const containers = this.sources.get(op.id)!.containers;
+  private authorOf(op: AnyOp, pos: number, containers: readonly ContainerUrl[]): Registered | null {
     if (containers.length === 1) {
       const participant = this.participants.get(containers[0]!);
       if (participant === undefined) return null;
@@ -253,36 +265,42 @@ class Judge {
       : `the ${roleLabel(participant.role)} ${participant.webId} was only allowed to write ${participant.allowedTypes.join(', ')}`;
   }
 
-  private decide(op: AnyOp, author: Author | null, reason: string | null): void {
-    this.decisions.set(op.id, entryFor(op, author, reason === null ? 'accepted' : 'rejected', reason));
+  private containersAt(pos: number): readonly ContainerUrl[] {
+    return this.inputContainers[this.graph.inputIndex[pos]!]!;
   }
 
+  private decide(op: AnyOp, pos: number, author: Author | null, reason: string | null): void {
+    this.decisions[pos] = entryOf(op, author, reason === null ? 'accepted' : 'rejected', reason);
+  }
+
+  private readonly authorViews = new Map<Registered, Author>();
+  /** One Author object per participant, shared by all its ops (the output is read-only). */
   private authorView(participant: Registered): Author {
-    return { role: participant.role, webId: participant.webId, container: participant.container };
+    let view = this.authorViews.get(participant);
+    if (!view) this.authorViews.set(participant, (view = { role: participant.role, webId: participant.webId, container: participant.container }));
+    return view;
   }
 
   /** Pass 1: every op except the status machine's, in linear order. */
   private judgeContent(op: AnyOp, pos: number): void {
     const create = this.create;
     if (!create) {
-      this.decisions.set(op.id, entryFor(op, null, 'pending', `waits for the CreateInvoice of ${this.expectedInvoice ?? 'this invoice'}${this.origin ? ` in ${this.origin}` : ''}`));
+      this.decisions[pos] = entryOf(op, null, 'pending', `waits for the CreateInvoice of ${this.expectedInvoice ?? 'this invoice'}${this.origin ? ` in ${this.origin}` : ''}`);
       return;
     }
-    const participant = this.authorOf(op, pos);
-    const containers = this.sources.get(op.id)!.containers;
+    const containers = this.containersAt(pos);
+    const participant = this.authorOf(op, pos, containers);
     if (!participant) {
-      this.decide(op, null, `it was read from ${containers.join(', ')}, which is not the op container of a participant admitted before it`);
+      this.decide(op, pos, null, `it was read from ${containers.join(', ')}, which is not the op container of a participant admitted before it`);
       return;
     }
     const author = this.authorView(participant);
-    const reject = (reason: string) => this.decide(op, author, reason);
+    const reject = (reason: string) => this.decide(op, pos, author, reason);
 
     if (op.invoiceId !== create.invoiceId) return reject(`it belongs to invoice ${op.invoiceId}, not ${create.invoiceId}`);
-    for (const dep of op.deps) {
-      const depOp = this.graph.order[this.graph.position.get(dep)!]!;
-      if (compareClocks(op.clock, depOp.clock) <= 0) {
-        return reject(`its clock (${iso(op)}) is not after that of op ${short(dep)} it depends on: a clock may never go backwards`);
-      }
+    const regressedFrom = this.graph.clockRegressions.get(pos);
+    if (regressedFrom !== undefined) {
+      return reject(`its clock (${iso(op)}) is not after that of op ${short(regressedFrom)} it depends on: a clock may never go backwards`);
     }
     const notAllowed = this.mayWrite(participant, op.type);
     if (notAllowed) return reject(notAllowed);
@@ -322,7 +340,7 @@ class Judge {
       default:
         break;
     }
-    this.decide(op, author, null);
+    this.decide(op, pos, author, null);
     if (STATUS_TYPES.has(op.type)) this.statusOps.push(judged);
     else this.accepted.push(judged);
   }
@@ -330,7 +348,7 @@ class Judge {
   /** Why a Propose does not name the terms of the invoice at its heads, or null when it does. */
   private proposalProblem(op: Op<'Propose'>, pos: number): string | null {
     const unseen = op.payload.heads.find((head) => {
-      const headPos = this.graph.position.get(head);
+      const headPos = this.graph.positionOf(head);
       return headPos === undefined || !this.graph.inPast(headPos, pos);
     });
     if (unseen) return `it names op ${short(unseen)} as a head, which is not in what it had seen`;
@@ -364,7 +382,7 @@ class Judge {
       const { op, pos, author } = judged;
       const side = judged.side;
       const reject = (reason: string) => {
-        this.decide(op, author, reason);
+        this.decide(op, pos, author, reason);
       };
       if (side === null) {
         reject(`only the buyer's or the seller's side can write ${op.type}`);
