@@ -128,7 +128,10 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
   const positionOfIndex = new Int32Array(n).fill(-1);
   const chainOf = new Int32Array(n);
   const indexOnChain = new Int32Array(n);
-  const vectors: Int32Array[] = [];
+  // All version vectors in one growing buffer (op at `pos` owns vvData[vvStart[pos] .. vvStart[pos + 1]]):
+  // one allocation instead of one small typed array per op.
+  let vvData = new Int32Array(Math.max(16, n * 4));
+  const vvStart = new Int32Array(n + 1);
   const chainLength: number[] = [];
   const chainOfWriter = new Map<string, Map<string, number>>();
   const clockRegressions = new Map<number, OpId>();
@@ -144,13 +147,19 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
     hasDependent.push(false);
 
     // Room for every chain so far plus the one this op may start.
-    const vv = new Int32Array(chainLength.length + 1).fill(-1);
+    const width = chainLength.length + 1;
+    const start = vvStart[pos]!;
+    if (start + width > vvData.length) {
+      const grown = new Int32Array(Math.max(vvData.length * 2, start + width));
+      grown.set(vvData);
+      vvData = grown;
+    }
+    vvData.fill(-1, start, start + width);
     for (const depIndex of depIndexes[i]!) {
       const depPos = positionOfIndex[depIndex]!;
       hasDependent[depPos] = true;
       if (!clockRegressions.has(pos) && compareClocks(op.clock, ops[depIndex]!.clock) <= 0) clockRegressions.set(pos, ops[depIndex]!.id);
-      const depVv = vectors[depPos]!;
-      for (let c = 0; c < depVv.length; c++) if (vv[c]! < depVv[c]!) vv[c] = depVv[c]!;
+      for (let k = vvStart[depPos]!, c = 0; k < vvStart[depPos + 1]!; k++, c++) if (vvData[start + c]! < vvData[k]!) vvData[start + c] = vvData[k]!;
     }
     // One chain per writer (container and device label): an honest device has always seen its own last op, so
     // its ops form one chain and vectors stay as long as the number of devices. A writer that forks (or two
@@ -159,16 +168,17 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
     let devices = chainOfWriter.get(container);
     if (!devices) chainOfWriter.set(container, (devices = new Map()));
     let chain = devices.get(op.device);
-    if (chain === undefined || vv[chain]! < chainLength[chain]! - 1) {
+    if (chain === undefined || vvData[start + chain]! < chainLength[chain]! - 1) {
       chain = chainLength.length;
       chainLength.push(0);
       devices.set(op.device, chain);
     }
     const index = chainLength[chain]!++;
-    vv[chain] = index;
+    vvData[start + chain] = index;
+    // The spare slot is kept only if this op started a new chain.
+    vvStart[pos + 1] = start + (chain === width - 1 ? width : width - 1);
     chainOf[pos] = chain;
     indexOnChain[pos] = index;
-    vectors.push(vv);
 
     for (let k = dependentsStart[i]!; k < dependentsStart[i + 1]!; k++) {
       const next = dependents[k]!;
@@ -217,12 +227,15 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
     clockRegressions,
     pending,
     heads,
-    inPast: (ancestor, descendant) => inVector(ancestor, vectors[descendant]!),
+    inPast: (ancestor, descendant) => {
+      const c = chainOf[ancestor]!;
+      const start = vvStart[descendant]!;
+      return c < vvStart[descendant + 1]! - start && vvData[start + c]! >= indexOnChain[ancestor]!;
+    },
     pastOf(positions) {
       const merged: number[] = [];
       for (const pos of positions) {
-        const vv = vectors[pos]!;
-        for (let c = 0; c < vv.length; c++) if ((merged[c] ?? -1) < vv[c]!) merged[c] = vv[c]!;
+        for (let k = vvStart[pos]!, c = 0; k < vvStart[pos + 1]!; k++, c++) if ((merged[c] ?? -1) < vvData[k]!) merged[c] = vvData[k]!;
       }
       for (let c = 0; c < merged.length; c++) if (merged[c] === undefined) merged[c] = -1;
       return merged;
