@@ -96,26 +96,29 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
   const indexOf = new Map<OpId, number>();
   for (let i = 0; i < n; i++) indexOf.set(ops[i]!.id, i);
 
-  const depIndexes: Int32Array[] = new Array(n);
+  // Each op's deps as input indexes, all in one buffer: op i's are depIndex[depStart[i] .. depStart[i + 1]].
+  const depStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) depStart[i + 1] = depStart[i]! + ops[i]!.deps.length;
+  const depIndex = new Int32Array(depStart[n]!);
   const waitingOn = new Int32Array(n);
   const dependentCount = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const deps = ops[i]!.deps;
-    const indexes = new Int32Array(deps.length);
     for (let d = 0; d < deps.length; d++) {
       const dep = indexOf.get(deps[d]!);
       // An absent dep is -1 and never satisfied: the op stays out of the heap and is reported pending.
-      indexes[d] = dep ?? -1;
+      depIndex[depStart[i]! + d] = dep ?? -1;
       if (dep !== undefined) dependentCount[dep]!++;
     }
-    depIndexes[i] = indexes;
     waitingOn[i] = deps.length;
   }
   const dependentsStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) dependentsStart[i + 1] = dependentsStart[i]! + dependentCount[i]!;
   const dependents = new Int32Array(dependentsStart[n]!);
   const filled = dependentsStart.slice(0, n);
-  for (let i = 0; i < n; i++) for (const dep of depIndexes[i]!) if (dep >= 0) dependents[filled[dep]!++] = i;
+  for (let i = 0; i < n; i++) {
+    for (let k = depStart[i]!; k < depStart[i + 1]!; k++) if (depIndex[k]! >= 0) dependents[filled[depIndex[k]!]!++] = i;
+  }
 
   // Ranks by (clock, id), computed once, so the heap compares integers rather than clocks and 64-char ids.
   const byRank = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareOps(ops[a]!, ops[b]!));
@@ -155,10 +158,11 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
       vvData = grown;
     }
     vvData.fill(-1, start, start + width);
-    for (const depIndex of depIndexes[i]!) {
-      const depPos = positionOfIndex[depIndex]!;
+    for (let k = depStart[i]!; k < depStart[i + 1]!; k++) {
+      const dep = depIndex[k]!;
+      const depPos = positionOfIndex[dep]!;
       hasDependent[depPos] = true;
-      if (!clockRegressions.has(pos) && compareClocks(op.clock, ops[depIndex]!.clock) <= 0) clockRegressions.set(pos, ops[depIndex]!.id);
+      if (!clockRegressions.has(pos) && compareClocks(op.clock, ops[dep]!.clock) <= 0) clockRegressions.set(pos, ops[dep]!.id);
       for (let k = vvStart[depPos]!, c = 0; k < vvStart[depPos + 1]!; k++, c++) if (vvData[start + c]! < vvData[k]!) vvData[start + c] = vvData[k]!;
     }
     // One chain per writer (container and device label): an honest device has always seen its own last op, so
@@ -215,13 +219,12 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
   const heads = order.filter((_, i) => !hasDependent[i]).map((op) => op.id).sort();
 
   const inVector = (pos: number, vv: VersionVector): boolean => (vv[chainOf[pos]!] ?? -1) >= indexOnChain[pos]!;
-  let position: Map<OpId, number> | undefined;
   return {
     order,
     positionOf(id) {
-      // Built on first use: the fold asks for a handful of ids (heads), not for every op.
-      position ??= new Map(order.map((op, pos) => [op.id, pos]));
-      return position.get(id);
+      const index = indexOf.get(id);
+      const pos = index === undefined ? -1 : positionOfIndex[index]!;
+      return pos >= 0 ? pos : undefined;
     },
     inputIndex: inputIndex.subarray(0, order.length),
     clockRegressions,

@@ -21,7 +21,7 @@ export interface FoldOptions {
 
 const STATUS_TYPES: ReadonlySet<OpType> = new Set<OpType>(['Propose', 'Accept', 'MarkShipped', 'MarkPaid', 'MarkReceived', 'Dispute']);
 const short = (id: string) => `${id.slice(0, 12)}…`;
-const iso = (op: AnyOp) => new Date(op.clock.wallMs).toISOString();
+const iso = (op: AnyOp) => isoOf(op.clock.wallMs);
 
 interface Registered extends Participant {
   /** Position of the AddParticipant op; -1 for the buyer and seller. */
@@ -66,9 +66,20 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
   return judge.run(rejectedEarly, log);
 }
 
+// Ops in linear order mostly share or repeat a millisecond: formatting the last one again is wasted work.
+let lastWallMs = NaN;
+let lastIso = '';
+const isoOf = (wallMs: number): string => {
+  if (wallMs !== lastWallMs) {
+    lastWallMs = wallMs;
+    lastIso = new Date(wallMs).toISOString();
+  }
+  return lastIso;
+};
+
 /** The log entry of a well-formed op. */
 function entryOf(op: AnyOp, author: Author | null, state: LogEntry['state'], reason: string | null): LogEntry {
-  return { opId: op.id, type: op.type, author, device: op.device, at: new Date(op.clock.wallMs).toISOString(), state, reason };
+  return { opId: op.id, type: op.type, author, device: op.device, at: isoOf(op.clock.wallMs), state, reason };
 }
 
 /** The log entry of anything at all, well-formed or not. */
@@ -295,30 +306,29 @@ class Judge {
       return;
     }
     const author = this.authorView(participant);
-    const reject = (reason: string) => this.decide(op, pos, author, reason);
 
-    if (op.invoiceId !== create.invoiceId) return reject(`it belongs to invoice ${op.invoiceId}, not ${create.invoiceId}`);
+    if (op.invoiceId !== create.invoiceId) return this.decide(op, pos, author, `it belongs to invoice ${op.invoiceId}, not ${create.invoiceId}`);
     const regressedFrom = this.graph.clockRegressions.get(pos);
     if (regressedFrom !== undefined) {
-      return reject(`its clock (${iso(op)}) is not after that of op ${short(regressedFrom)} it depends on: a clock may never go backwards`);
+      return this.decide(op, pos, author, `its clock (${iso(op)}) is not after that of op ${short(regressedFrom)} it depends on: a clock may never go backwards`);
     }
     const notAllowed = this.mayWrite(participant, op.type);
-    if (notAllowed) return reject(notAllowed);
+    if (notAllowed) return this.decide(op, pos, author, notAllowed);
 
     const judged: JudgedOp = { op, pos, author, side: sideOf(participant.role) };
     switch (op.type) {
       case 'CreateInvoice':
         if (op.id !== create.id) {
-          return reject(`a different CreateInvoice for this invoice already exists (op ${short(create.id)}${this.origin ? ` in ${this.origin}, where the invoice was created` : ''})`);
+          return this.decide(op, pos, author, `a different CreateInvoice for this invoice already exists (op ${short(create.id)}${this.origin ? ` in ${this.origin}, where the invoice was created` : ''})`);
         }
         break;
       case 'AddParticipant': {
         const { role, container, allowedTypes, webId } = op.payload;
-        if (!mayAdmit(participant.role, role)) return reject(`the ${roleLabel(participant.role)} may not add a ${roleLabel(role)}`);
+        if (!mayAdmit(participant.role, role)) return this.decide(op, pos, author, `the ${roleLabel(participant.role)} may not add a ${roleLabel(role)}`);
         const delegable = delegableTypes(role);
         const excess = allowedTypes.filter((type) => !delegable.has(type));
-        if (excess.length) return reject(`a ${roleLabel(role)} may not be allowed ${excess.join(', ')}`);
-        if (this.participants.has(container)) return reject(`the container ${container} already belongs to a participant`);
+        if (excess.length) return this.decide(op, pos, author, `a ${roleLabel(role)} may not be allowed ${excess.join(', ')}`);
+        if (this.participants.has(container)) return this.decide(op, pos, author, `the container ${container} already belongs to a participant`);
         this.participants.set(container, { role, webId, container, allowedTypes, addedBy: op.id, since: pos, ...(op.payload.name ? { name: op.payload.name } : {}) });
         break;
       }
@@ -333,8 +343,8 @@ class Judge {
         const isExtra = op.type === 'RemoveExtra';
         const adds = ((isExtra ? this.extraAdds : this.discountAdds).get(op.payload.key) ?? []).filter((add) => this.graph.inPast(add.pos, pos));
         const noun = isExtra ? 'extra' : 'discount';
-        if (adds.length === 0) return reject(`there is no ${noun} "${op.payload.key}" in what its author had seen`);
-        if (judged.side === 'buyer' && !adds.some((add) => add.side === 'buyer')) return reject(`the buyer may only remove extras the buyer added, and "${op.payload.key}" was added by the seller`);
+        if (adds.length === 0) return this.decide(op, pos, author, `there is no ${noun} "${op.payload.key}" in what its author had seen`);
+        if (judged.side === 'buyer' && !adds.some((add) => add.side === 'buyer')) return this.decide(op, pos, author, `the buyer may only remove extras the buyer added, and "${op.payload.key}" was added by the seller`);
         break;
       }
       default:
