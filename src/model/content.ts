@@ -137,6 +137,8 @@ export function foldContent(
   accepted: readonly JudgedOp[],
   graph: CausalGraph,
   include: (pos: number) => boolean = () => true,
+  /** 'activity': only tracking and comments (the rest of the result stays empty). */
+  scope: 'all' | 'activity' = 'all',
 ): ContentState {
   const currency = create.payload.currency;
   let buyerInfo: JudgedOp | undefined;
@@ -168,6 +170,7 @@ export function foldContent(
   for (const judged of accepted) {
     if (!include(judged.pos)) continue;
     const op = judged.op;
+    if (scope === 'activity' && op.type !== 'SetTracking' && op.type !== 'Comment') continue;
     switch (op.type) {
       case 'SetBuyerInfo':
         buyerInfo = latest(buyerInfo, judged);

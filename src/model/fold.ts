@@ -34,7 +34,6 @@ interface Registered extends Participant {
  * same result, and bad input is reported in `rejected` or `pending`, never thrown.
  */
 export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): FoldedInvoice {
-  const log: LogEntry[] = [];
   const rejectedEarly: LogEntry[] = [];
   const sources = new Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>();
   const seenBad = new Set<string>();
@@ -63,7 +62,7 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
   }
   const graph = buildCausalGraph(inputOps, (i) => inputContainers[i]![0]!);
   const judge = new Judge(graph, sources, inputContainers, options.invoiceId, options.origin);
-  return judge.run(rejectedEarly, log);
+  return judge.run(rejectedEarly);
 }
 
 // Ops in linear order mostly share or repeat a millisecond: formatting the last one again is wasted work.
@@ -122,7 +121,7 @@ class Judge {
     private readonly origin: ContainerUrl | undefined,
   ) {}
 
-  run(rejectedEarly: LogEntry[], log: LogEntry[]): FoldedInvoice {
+  run(rejectedEarly: LogEntry[]): FoldedInvoice {
     const { graph } = this;
     this.create = this.findCreate();
     const create = this.create;
@@ -134,22 +133,29 @@ class Judge {
 
     for (let pos = 0; pos < graph.order.length; pos++) this.judgeContent(graph.order[pos]!, pos);
 
-    const content = create ? foldContent(create, this.accepted, graph) : undefined;
     const status = create ? this.runStatusMachine() : undefined;
+    // Once agreed, the terms shown are the agreed ones: the current content is needed only for tracking and comments.
+    const content = create ? foldContent(create, this.accepted, graph, undefined, status?.agreement ? 'activity' : 'all') : undefined;
 
-    log.push(...this.decisions);
-    const pendingEntries = [...graph.pending].map(([id, reason]) => {
+    const log = this.decisions;
+    for (const [id, reason] of graph.pending) {
       const { op, containers } = this.sources.get(id)!;
-      return entryOf(op, this.authorOf(op, Number.MAX_SAFE_INTEGER, containers), 'pending', reason);
-    });
-    log.push(...pendingEntries, ...rejectedEarly);
+      log.push(entryOf(op, this.authorOf(op, Number.MAX_SAFE_INTEGER, containers), 'pending', reason));
+    }
+    for (const entry of rejectedEarly) log.push(entry);
+    const rejected: LogEntry[] = [];
+    const pending: LogEntry[] = [];
+    for (const entry of log) {
+      if (entry.state === 'rejected') rejected.push(entry);
+      else if (entry.state === 'pending') pending.push(entry);
+    }
 
     const participants: Participant[] = [...this.participants.values()].map(({ since: _since, ...participant }) => participant);
     let latestClock = ZERO_CLOCK;
     for (const op of graph.order) if (compareClocks(op.clock, latestClock) > 0) latestClock = op.clock;
     const base = {
-      rejected: log.filter((entry) => entry.state === 'rejected'),
-      pending: log.filter((entry) => entry.state === 'pending'),
+      rejected,
+      pending,
       log,
       heads: graph.heads,
       latestClock: graph.order.length ? latestClock : ZERO_CLOCK,
@@ -203,7 +209,7 @@ class Judge {
       comments: content.comments,
       totals: shown.totals,
       termsHash: status.agreement ? status.agreement.termsHash : this.hashOf(content),
-      notProposable: notProposable(content),
+      notProposable: status.agreement ? 'the invoice is already agreed' : notProposable(content),
       proposal: status.proposal,
       agreement: status.agreement,
       shipped: status.shipped,
