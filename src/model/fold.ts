@@ -34,26 +34,25 @@ interface Registered extends Participant {
  * same result, and bad input is reported in `rejected` or `pending`, never thrown.
  */
 export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): FoldedInvoice {
-  const rejectedEarly: LogEntry[] = [];
   const sources = new Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>();
-  const seenBad = new Set<string>();
+  const bad = new Map<string, LogEntry>();
 
   for (const { op, container } of sourced) {
-    const existing = sources.get(op?.id);
+    const problem = problemWith(op);
+    if (problem !== null) {
+      // Keyed by everything reported, and sorted below: which bad copy arrived first must not matter.
+      const entry = entryFor(op, null, 'rejected', problem);
+      bad.set(`${entry.opId} ${container} ${JSON.stringify(entry)}`, entry);
+      continue;
+    }
+    const existing = sources.get(op.id);
     if (existing) {
       if (!existing.containers.includes(container)) existing.containers.push(container);
-      continue;
+    } else {
+      sources.set(op.id, { op, containers: [container] });
     }
-    const problem = validateOpStructure(op) ?? (hasVerifiedId(op) ? null : 'its content does not match its id: it was altered after it was made');
-    if (problem !== null) {
-      const key = `${String(op?.id)} ${container}`;
-      if (seenBad.has(key)) continue;
-      seenBad.add(key);
-      rejectedEarly.push(entryFor(op, null, 'rejected', problem));
-      continue;
-    }
-    sources.set(op.id, { op, containers: [container] });
   }
+  const rejectedEarly = [...bad.keys()].sort().map((key) => bad.get(key)!);
   const inputOps: AnyOp[] = [];
   const inputContainers: ContainerUrl[][] = [];
   for (const source of sources.values()) {
@@ -82,6 +81,16 @@ function entryOf(op: AnyOp, author: Author | null, state: LogEntry['state'], rea
 }
 
 /** The log entry of anything at all, well-formed or not. */
+/** Ops this process found well-formed and correctly named: immutable values, so checked once. */
+const trusted = new WeakSet<object>();
+
+function problemWith(op: AnyOp): string | null {
+  if (trusted.has(op)) return null;
+  const problem = validateOpStructure(op) ?? (hasVerifiedId(op) ? null : 'its content does not match its id: it was altered after it was made');
+  if (problem === null) trusted.add(op);
+  return problem;
+}
+
 function entryFor(op: AnyOp | undefined, author: Author | null, state: LogEntry['state'], reason: string | null): LogEntry {
   if (op !== undefined && validateOpStructure(op) === null) return entryOf(op, author, state, reason);
   const safe = (op ?? {}) as Partial<AnyOp>;

@@ -888,6 +888,19 @@ describe('rejections of malformed or misplaced ops (the fold never throws)', () 
     expect(invoice.items).toEqual([]);
   });
 
+  it('a tampered copy of a valid op, planted in another container, is rejected whichever copy arrives first', () => {
+    const s = started();
+    const quote = s.sd.write('QuoteItem', { product: 'pack', unitPrice: '5', taxRate: '0' }, s.now());
+    // The buyer's container gets a copy under the same name, with another price: it must not become a second source.
+    const tampered = { ...quote, payload: { ...quote.payload, unitPrice: '0.01' } } as AnyOp;
+    const planted = { op: tampered, container: BUYER.container };
+    const inOrder = fold([...s.sd.all(), planted], { invoiceId: s.invoiceId });
+    const reversed = fold([planted, ...s.sd.all()].reverse(), { invoiceId: s.invoiceId });
+    expect(JSON.stringify(reversed)).toBe(JSON.stringify(inOrder));
+    expect(inOrder.rejected.map((entry) => entry.reason)).toEqual(['its content does not match its id: it was altered after it was made']);
+    expect(inOrder.catalog).toEqual([{ productCode: 'pack', available: null, unitPrice: '5', taxRate: '0' }]);
+  });
+
   it('an op whose deps never arrive waits in pending with a readable reason, and so do ops after it', () => {
     const s = started();
     const first = s.bm.write('AddToCart', { product: 'pack', quantity: 1 }, s.now());
