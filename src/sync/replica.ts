@@ -175,8 +175,7 @@ export class Replica {
   async write<T extends OpType>(invoiceId: InvoiceId, type: T, payload: PayloadByType[T]): Promise<WriteResult> {
     const ref = await this.requireInvoice(invoiceId);
     assertPartyMayWrite(this.identity.side, type);
-    const known = await this.options.store.loadOps(invoiceId);
-    const view = foldRef(known, ref);
+    const { ops: known, invoice: view } = await this.latest(ref);
     const op = makeOp(type, payload, { invoiceId, device: this.identity.device, heads: view.heads, latestClock: view.latestClock }, this.now()) as Op<T> & AnyOp;
     const sourced: SourcedOp = { op, container: ref.ownContainer };
     const after = foldRef([...known, sourced], ref);
@@ -185,6 +184,7 @@ export class Replica {
 
     await this.options.store.enqueue({ op, container: ref.ownContainer, queuedAt: new Date(this.now()).toISOString() });
     await this.options.store.appendOps(invoiceId, [sourced]);
+    this.remember(invoiceId, [...known, sourced], after);
     const outbox = await this.pushOutbox(invoiceId);
     return { op, outbox };
   }
@@ -198,8 +198,7 @@ export class Replica {
     const ref = await this.requireInvoice(invoiceId);
     if (entries.length === 0) return { ops: [], outbox: await this.pushOutbox(invoiceId) };
     for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
-    const known = await this.options.store.loadOps(invoiceId);
-    const view = foldRef(known, ref);
+    const { ops: known, invoice: view } = await this.latest(ref);
     let heads = view.heads;
     let latestClock = view.latestClock;
     const ops: AnyOp[] = [];
@@ -220,6 +219,7 @@ export class Replica {
     const queuedAt = new Date(now).toISOString();
     for (const op of ops) await this.options.store.enqueue({ op, container: ref.ownContainer, queuedAt, batch });
     await this.options.store.appendOps(invoiceId, sourced);
+    this.remember(invoiceId, [...known, ...sourced], after);
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
@@ -315,6 +315,25 @@ export class Replica {
   }
 
   /** Pushes the outbox, crawls every participant's container, stores what is new and folds. Never throws for a pod that is down. */
+  /**
+   * The ops and fold this device last saw for an invoice, so that a write folds once, not three times. Every sync
+   * reloads from the store (which another process using the same profile may have written to) and refreshes it.
+   */
+  private readonly lastSeen = new Map<InvoiceId, { ops: SourcedOp[]; invoice: FoldedInvoice }>();
+
+  private remember(invoiceId: InvoiceId, ops: SourcedOp[], invoice: FoldedInvoice): void {
+    this.lastSeen.set(invoiceId, { ops, invoice });
+  }
+
+  private async latest(ref: InvoiceRef): Promise<{ ops: SourcedOp[]; invoice: FoldedInvoice }> {
+    const cached = this.lastSeen.get(ref.invoiceId);
+    if (cached) return cached;
+    const ops = await this.options.store.loadOps(ref.invoiceId);
+    const fresh = { ops, invoice: foldRef(ops, ref) };
+    this.lastSeen.set(ref.invoiceId, fresh);
+    return fresh;
+  }
+
   async sync(invoiceId: InvoiceId): Promise<SyncResult> {
     const startRequests = this.requestCount;
     const ref = await this.requireInvoice(invoiceId);
@@ -378,6 +397,7 @@ export class Replica {
         // Only an optimisation: the next sync tries again.
       }
     }
+    this.remember(invoiceId, known, invoice);
     return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps, checkpoint };
   }
 
