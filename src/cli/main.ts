@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { acceptanceOf, proposalOf } from '../model/builder.ts';
 import { FedinvoiceError } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl } from '../model/ids.ts';
+import type { FoldedInvoice } from '../model/invoice.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { readDeviceProfile } from '../pod/profile.ts';
 import { opsContainerOf, type Replica, type SyncResult, type WriteResult } from '../sync/replica.ts';
@@ -80,12 +81,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
 
   /** Every write first syncs (so its deps name what the device can see), then writes and pushes. */
-  async function writeOp<T extends OpType>(invoice: string, type: T, payloadOf: (replica: Replica, synced: SyncResult) => PayloadByType[T]) {
+  async function writeOp<T extends OpType>(invoice: string, type: T, payloadOf: (replica: Replica, view: FoldedInvoice) => PayloadByType[T]) {
     await withDevice(async ({ replica }) => {
       const invoiceId = asInvoiceId(invoice);
-      const synced = await replica.sync(invoiceId);
-      printSync(synced);
-      printWrite(await replica.write(invoiceId, type, payloadOf(replica, synced)), replica);
+      printSync(await replica.sync(invoiceId));
+      // What the new op will have seen: a Propose names exactly these heads.
+      const view = await replica.writerView(invoiceId);
+      printWrite(await replica.write(invoiceId, type, payloadOf(replica, view)), replica);
     });
   }
 
@@ -206,15 +208,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('propose <invoice>')
     .description('propose the invoice as this device sees it (names its terms hash and op heads)')
-    .action((invoice: string) => writeOp(invoice, 'Propose', (_, synced) => proposalOf(synced.invoice)));
+    .action((invoice: string) => writeOp(invoice, 'Propose', (_, view) => proposalOf(view)));
 
   program
     .command('accept <invoice>')
     .description("accept the counterparty's open proposal")
     .option('--terms <hash>', 'the terms hash you accept (or its first 8+ characters); refused if the open proposal differs')
     .action((invoice: string, options: { terms?: string }) =>
-      writeOp(invoice, 'Accept', (replica, synced) => {
-        const payload = acceptanceOf(synced.invoice, replica.identity.side);
+      writeOp(invoice, 'Accept', (replica, view) => {
+        const payload = acceptanceOf(view, replica.identity.side);
         if (options.terms !== undefined && (options.terms.length < 8 || !payload.termsHash.startsWith(options.terms))) {
           throw new FedinvoiceError(`the open proposal is for terms ${payload.termsHash}, not ${options.terms}: review it with \`fedinvoice show ${invoice}\``);
         }

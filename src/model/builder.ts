@@ -8,6 +8,19 @@ import type { Hlc, Op, OpType, PayloadByType } from './ops.ts';
 import { PARTY_OP_TYPES, whoMayWrite, type Side } from './roles.ts';
 import { validateOpStructure } from './validate.ts';
 
+/**
+ * How far ahead of a device's own wall clock an op may be for the device to build on it. An op clocked further
+ * ahead is folded and shown like any other, but new ops do not name it as a dep until the device's clock gets
+ * there: a clock pushed to year 9999 cannot drag every later op after it, nor leave them no clock value at all.
+ */
+export const MAX_CLOCK_DRIFT_MS = 24 * 60 * 60 * 1000;
+
+/** The ops a device builds its next op on: all but those clocked more than MAX_CLOCK_DRIFT_MS ahead of `nowMs`. */
+export function buildableOps<T extends { op: { clock: Hlc } }>(ops: readonly T[], nowMs: number): T[] {
+  const limit = nowMs + MAX_CLOCK_DRIFT_MS;
+  return ops.filter((sourced) => sourced.op.clock.wallMs <= limit);
+}
+
 /** What a device knows when it makes an op: the heads and latest clock of its own fold. */
 export interface DeviceView {
   readonly invoiceId: InvoiceId;

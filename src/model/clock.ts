@@ -24,6 +24,8 @@ export function maxClock(clocks: Iterable<Hlc>): Hlc {
 export function tick(latestSeen: Hlc, nowMs: number): Hlc {
   const wall = Math.min(Math.max(Math.floor(nowMs), 0), MAX_WALL_MS);
   if (wall > latestSeen.wallMs) return { wallMs: wall, counter: 0 };
+  // A saturated counter rolls over into the next millisecond, so the clock can always move on (until year 9999).
+  if (latestSeen.counter >= MAX_COUNTER) return { wallMs: latestSeen.wallMs + 1, counter: 0 };
   return { wallMs: latestSeen.wallMs, counter: latestSeen.counter + 1 };
 }
 

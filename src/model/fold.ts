@@ -229,22 +229,32 @@ class Judge {
     };
   }
 
-  /** The first CreateInvoice in linear order read from the container of a party it names (and from the origin, if known). */
+  /**
+   * The invoice's CreateInvoice: read from the origin (or, without one, from the container of a party it names).
+   * Of several, the one the counterparty built on first wins: a Create the other side has acted on cannot be
+   * replaced by one it never saw, however early its clock. Before the counterparty acts, the earliest wins.
+   */
   private findCreate(): Op<'CreateInvoice'> | undefined {
     const order = this.graph.order;
+    const candidates: Array<{ op: Op<'CreateInvoice'>; pos: number; counterparty: ContainerUrl | undefined }> = [];
     for (let pos = 0; pos < order.length; pos++) {
       const op = order[pos]!;
       if (op.type !== 'CreateInvoice') continue;
       if (this.expectedInvoice !== undefined && op.invoiceId !== this.expectedInvoice) continue;
       const containers = this.containersAt(pos);
       const { buyer, seller } = op.payload;
-      if (this.origin !== undefined) {
-        if (containers.includes(this.origin) && (buyer.container === this.origin || seller.container === this.origin)) return op;
-      } else if (containers.includes(buyer.container) || containers.includes(seller.container)) {
-        return op;
-      }
+      const named = [buyer.container, seller.container];
+      const readFrom = this.origin !== undefined ? (containers.includes(this.origin) && named.includes(this.origin) ? this.origin : undefined) : named.find((c) => containers.includes(c));
+      if (readFrom === undefined) continue;
+      candidates.push({ op, pos, counterparty: named.find((c) => c !== readFrom) });
     }
-    return undefined;
+    if (candidates.length <= 1) return candidates[0]?.op;
+    for (let pos = 0; pos < order.length; pos++) {
+      const containers = this.containersAt(pos);
+      const built = candidates.find((c) => c.pos !== pos && c.counterparty !== undefined && containers.includes(c.counterparty) && this.graph.inPast(c.pos, pos));
+      if (built) return built.op;
+    }
+    return candidates[0]!.op;
   }
 
   private hashOf(content: ContentState): TermsHash {
@@ -440,12 +450,11 @@ class Judge {
           const proposer = proposedHashes.get(hash);
           if (proposer === undefined) reject(`it accepts terms ${short(hash)} that nobody proposed`);
           else if (agreement) reject(`the invoice is already agreed on terms ${short(agreement.termsHash)}`);
-          else if (proposal?.termsHash === hash && proposal.side === side) reject('a party cannot accept its own proposal');
-          else if (proposal === null || !this.graph.inPast(proposal.pos, pos)) {
-            reject(proposer === side ? 'a party cannot accept its own proposal' : `it accepts terms ${short(hash)} from a proposal it had not seen`);
-          } else if (proposal.termsHash !== hash) {
-            reject(`the proposal of terms ${short(hash)} was superseded by a proposal of terms ${short(proposal.termsHash)}`);
-          } else {
+          else if (proposer === side) reject('a party cannot accept its own proposal');
+          else if (proposal === null) reject(`it accepts terms ${short(hash)} from a proposal it had not seen`);
+          else if (proposal.termsHash !== hash) reject(`the proposal of terms ${short(hash)} was superseded by a proposal of terms ${short(proposal.termsHash)}`);
+          else if (!this.graph.inPast(proposal.pos, pos)) reject(`it accepts terms ${short(hash)} from a proposal it had not seen`);
+          else {
             const { pos: _proposalPos, ...proposed } = proposal;
             agreement = { termsHash: hash, proposal: proposed, acceptedBy: author, acceptOpId: op.id, totals: this.contentAt(proposal.heads).content.totals, changesAfter: [], pos };
           }

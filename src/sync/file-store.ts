@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { withId } from '../model/hash.ts';
 import { isInvoiceId, isOpId, type InvoiceId, type OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
-import type { ContainerState, DeviceStore, InvoiceRef, OutboxEntry } from './store.ts';
+import { outboxOrder, type ContainerState, type DeviceStore, type InvoiceRef, type OutboxEntry } from './store.ts';
 
 /**
  * A device's store as plain files under one folder (`./data/devices/<profile>/` for the CLI):
@@ -53,8 +53,9 @@ export class FileDeviceStore implements DeviceStore {
   async appendOps(invoiceId: InvoiceId, ops: readonly SourcedOp[]): Promise<void> {
     if (ops.length === 0) return;
     const dir = this.invoiceDir(invoiceId);
-    await mkdir(dir, { recursive: true });
-    const handle = await open(join(dir, 'ops.jsonl'), 'a');
+    // Business data of one company: readable by this user only, like the credentials beside it.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const handle = await open(join(dir, 'ops.jsonl'), 'a', 0o600);
     try {
       await handle.write(ops.map(({ op, container }) => JSON.stringify({ container, op }) + '\n').join(''));
       await handle.sync();
@@ -86,7 +87,7 @@ export class FileDeviceStore implements DeviceStore {
       if (op.id !== entry.op.id) continue;
       if (invoiceId === undefined || op.invoiceId === invoiceId) entries.push({ ...entry, op });
     }
-    return entries.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0));
+    return entries.sort(outboxOrder);
   }
 
   async dequeue(opId: OpId): Promise<void> {

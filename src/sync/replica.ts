@@ -1,4 +1,4 @@
-import { assertPartyMayWrite, makeOp } from '../model/builder.ts';
+import { assertPartyMayWrite, buildableOps, makeOp, MAX_CLOCK_DRIFT_MS } from '../model/builder.ts';
 import { FedinvoiceError, HttpError, OpRefusedError } from '../model/errors.ts';
 import { fold } from '../model/fold.ts';
 import { asContainerUrl, isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
@@ -175,7 +175,8 @@ export class Replica {
   async write<T extends OpType>(invoiceId: InvoiceId, type: T, payload: PayloadByType[T]): Promise<WriteResult> {
     const ref = await this.requireInvoice(invoiceId);
     assertPartyMayWrite(this.identity.side, type);
-    const { ops: known, invoice: view } = await this.latest(ref);
+    const { ops: known } = await this.latest(ref);
+    const view = await this.writerView(invoiceId);
     const op = makeOp(type, payload, { invoiceId, device: this.identity.device, heads: view.heads, latestClock: view.latestClock }, this.now()) as Op<T> & AnyOp;
     const sourced: SourcedOp = { op, container: ref.ownContainer };
     const after = foldRef([...known, sourced], ref);
@@ -198,7 +199,8 @@ export class Replica {
     const ref = await this.requireInvoice(invoiceId);
     if (entries.length === 0) return { ops: [], outbox: await this.pushOutbox(invoiceId) };
     for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
-    const { ops: known, invoice: view } = await this.latest(ref);
+    const { ops: known } = await this.latest(ref);
+    const view = await this.writerView(invoiceId);
     let heads = view.heads;
     let latestClock = view.latestClock;
     const ops: AnyOp[] = [];
@@ -323,6 +325,19 @@ export class Replica {
 
   private remember(invoiceId: InvoiceId, ops: SourcedOp[], invoice: FoldedInvoice): void {
     this.lastSeen.set(invoiceId, { ops, invoice });
+  }
+
+  /**
+   * The invoice as this device builds on it: the last fold, without ops clocked too far ahead of this device's
+   * clock (MAX_CLOCK_DRIFT_MS). A Propose or Accept must be computed from this view: its heads are what the op
+   * will have seen.
+   */
+  async writerView(invoiceId: InvoiceId): Promise<FoldedInvoice> {
+    const ref = await this.requireInvoice(invoiceId);
+    const { ops, invoice } = await this.latest(ref);
+    const now = this.now();
+    if (invoice.latestClock.wallMs <= now + MAX_CLOCK_DRIFT_MS) return invoice;
+    return foldRef(buildableOps(ops, now), ref);
   }
 
   private async latest(ref: InvoiceRef): Promise<{ ops: SourcedOp[]; invoice: FoldedInvoice }> {

@@ -59,6 +59,10 @@ export interface DeviceStore {
   dequeue(opId: OpId): Promise<void>;
 }
 
+/** Oldest first; entries queued together (a batch) by op id: the same order from every store. */
+export const outboxOrder = (a: OutboxEntry, b: OutboxEntry): number =>
+  a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.op.id < b.op.id ? -1 : a.op.id > b.op.id ? 1 : 0;
+
 export const emptyContainerState = (): ContainerState => ({ etag: null, seen: [], refused: [], lastSuccess: null, error: null });
 
 /** In memory: for tests, and for embedders that keep their own persistence. */
@@ -95,7 +99,7 @@ export class MemoryDeviceStore implements DeviceStore {
     this.queue.set(entry.op.id, entry);
   }
   async outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]> {
-    return [...this.queue.values()].filter((entry) => invoiceId === undefined || entry.op.invoiceId === invoiceId);
+    return [...this.queue.values()].filter((entry) => invoiceId === undefined || entry.op.invoiceId === invoiceId).sort(outboxOrder);
   }
   async dequeue(opId: OpId): Promise<void> {
     this.queue.delete(opId);

@@ -1,0 +1,159 @@
+/**
+ * What a clock can and cannot win (SECURITY.md, "Clocks"), what the CreateInvoice origin anchors, and what the fold's
+ * deterministic order means for an Accept concurrent with a new Propose. Model level: the fold sees exactly what a
+ * device would after crawling, without pods (the pod-level versions of the same ops are in hostile.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { acceptanceOf, proposalOf } from '../../src/model/builder.ts';
+import { MAX_COUNTER, MAX_WALL_MS } from '../../src/model/clock.ts';
+import { fold } from '../../src/model/fold.ts';
+import type { SourcedOp } from '../../src/model/ops.ts';
+import { Replica } from '../../src/sync/replica.ts';
+import { loadOpValidator } from '../../src/sync/shapes.ts';
+import { MemoryDeviceStore } from '../../src/sync/store.ts';
+import { BUYER, createPayload, entryOf, forge, rejection, started, syncAll, T0 } from '../support/invoice-kit.ts';
+
+const FAR_FUTURE = { wallMs: MAX_WALL_MS, counter: 0 };
+
+/** Every arrival order gives the same invoice: reversed and rotated unions, folded with the origin. */
+function sameEverywhere(ops: SourcedOp[]) {
+  const folded = [ops, [...ops].reverse(), [...ops.slice(3), ...ops.slice(0, 3)]].map((list) => JSON.stringify(fold(list, { invoiceId: ops[0]!.op.invoiceId, origin: BUYER.container })));
+  expect(new Set(folded).size).toBe(1);
+  return JSON.parse(folded[0]!) as ReturnType<typeof fold>;
+}
+
+describe('clocks', () => {
+  it('a far-past clock cannot go before the ops it depends on: rejected', () => {
+    const s = started();
+    s.bd.write('AddToCart', { product: 'beans', quantity: 1 }, s.now());
+    const old = forge(s.bd, 'AddToCart', { product: 'beans', quantity: 500 }, { clock: { wallMs: 0, counter: 0 } });
+    expect(rejection(s.bd.view(), old.id)).toMatch(/^its clock \(1970-01-01T00:00:00.000Z\) is not after that of op [0-9a-f]{12}… it depends on: a clock may never go backwards$/);
+    expect(s.bd.view().items[0]?.desired).toBe(1);
+  });
+
+  it('a far-past clock without deps is accepted as concurrent with everything, and loses every last-writer-wins tie', () => {
+    const s = started();
+    s.sd.write('AddExtra', { key: 'shipping', description: 'shipping', amount: '25', taxRate: '21' }, s.now());
+    const early = forge(s.bm, 'AddExtra', { key: 'shipping', description: 'free shipping', amount: '0', taxRate: '0' }, { clock: { wallMs: 1, counter: 0 }, deps: [] });
+    syncAll(s.all);
+    const invoice = sameEverywhere(s.sd.all());
+    expect(entryOf(invoice, early.id)?.state).toBe('accepted');
+    expect(invoice.extras.map((e) => e.amount)).toEqual(['25.00']);
+  });
+
+  it('a far-future clock wins the last-writer-wins tie against a concurrent op, but not against an op made after seeing it', () => {
+    const s = started();
+    // The buyer's device claims the year 9999 for "free shipping"; the seller concurrently charges 25.
+    const future = forge(s.bm, 'AddExtra', { key: 'shipping', description: 'free shipping', amount: '0', taxRate: '0' }, { clock: FAR_FUTURE });
+    const honest = s.sd.write('AddExtra', { key: 'shipping', description: 'shipping', amount: '25', taxRate: '21' }, s.now());
+    syncAll(s.all);
+    let invoice = sameEverywhere(s.sd.all());
+    expect(entryOf(invoice, future.id)?.state).toBe('accepted');
+    expect(entryOf(invoice, honest.id)?.state).toBe('accepted');
+    expect(invoice.extras.map((e) => e.amount)).toEqual(['0.00']);
+
+    // The seller's next op is made after seeing it: its hybrid clock is dragged to 9999 and it is causally later.
+    const again = s.sd.write('AddExtra', { key: 'shipping', description: 'shipping', amount: '25', taxRate: '21' }, s.now());
+    expect(again.clock).toEqual({ wallMs: MAX_WALL_MS, counter: 1 });
+    syncAll(s.all);
+    invoice = sameEverywhere(s.sd.all());
+    expect(invoice.extras.map((e) => e.amount)).toEqual(['25.00']);
+    // The log shows the claimed time: anyone reading it sees the year 9999.
+    expect(entryOf(invoice, future.id)?.at).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it('a far-future clock does not decide the lowest quote, the counters, or the status machine (they do not go by clock)', () => {
+    const s = started();
+    s.bd.write('AddToCart', { product: 'beans', quantity: 2 }, s.now());
+    syncAll(s.all);
+    s.sd.write('QuoteItem', { product: 'beans', unitPrice: '3', taxRate: '21' }, s.now());
+    forge(s.sm, 'QuoteItem', { product: 'beans', unitPrice: '9', taxRate: '21' }, { clock: FAR_FUTURE });
+    forge(s.bm, 'AddToCart', { product: 'beans', quantity: 1 }, { clock: FAR_FUTURE });
+    syncAll(s.all);
+    const invoice = sameEverywhere(s.sd.all());
+    expect(invoice.items[0]).toMatchObject({ desired: 3, unitPrice: '3' });
+  });
+
+  it("a counterparty's op at the very last clock value does not stop the other party's device from writing (at least a Dispute)", async () => {
+    // Without a guard, tick() after {MAX_WALL_MS, MAX_COUNTER} has no next value and every op of every device that has
+    // seen it would be refused. A device does not build on ops clocked far ahead of its own clock. Real Replica, offline.
+    const s = started();
+    const frozen = forge(s.sm, 'Comment', { text: 'the end of time' }, { clock: { wallMs: MAX_WALL_MS, counter: MAX_COUNTER } });
+    const store = new MemoryDeviceStore();
+    await store.saveInvoice({ invoiceId: s.invoiceId, ownContainer: BUYER.container, origin: BUYER.container, seedContainers: [BUYER.container] });
+    await store.appendOps(s.invoiceId, s.sm.all());
+    const offline = (async () => {
+      throw new TypeError('fetch failed');
+    }) as typeof fetch;
+    const device = new Replica({ store, fetch: offline, validator: await loadOpValidator(), identity: { webId: BUYER.webId, side: 'buyer', podRoot: 'https://buyer.example/', device: 'desktop' }, now: () => T0 + 3_600_000 });
+    expect(entryOf(await device.view(s.invoiceId), frozen.id)?.state).toBe('accepted');
+    const dispute = await device.write(s.invoiceId, 'Dispute', { reason: 'the seller froze the clock' });
+    expect((await device.view(s.invoiceId)).status).toBe('buyer-disagrees');
+    expect(dispute.outbox.queued).toBe(1);
+  });
+});
+
+describe('the CreateInvoice origin', () => {
+  it("anchors the invoice to the creator's container: the counterparty's earlier Create is rejected, on every device", () => {
+    const s = started();
+    const forged = forge(s.sm, 'CreateInvoice', createPayload('JPY'), { clock: { wallMs: 1, counter: 0 }, deps: [] });
+    syncAll(s.all);
+    const invoice = sameEverywhere(s.bd.all());
+    expect(invoice.currency).toBe('EUR');
+    expect(rejection(invoice, forged.id)).toMatch(/^a different CreateInvoice for this invoice already exists/);
+  });
+
+  it('a second, earlier CreateInvoice written into the origin container after the other party built on the first does not replace it', () => {
+    // A compromised device of the creator, or the creator's pod operator, can add an earlier-clocked CreateInvoice to
+    // the origin; once the counterparty has built on the first one, that one stays.
+    const s = started();
+    s.sd.write('QuoteItem', { product: 'beans', unitPrice: '2', taxRate: '21' }, s.now());
+    syncAll(s.all);
+    const swapped = forge(s.bm, 'CreateInvoice', createPayload('JPY'), { clock: { wallMs: 1, counter: 0 }, deps: [] });
+    syncAll(s.all);
+    const invoice = sameEverywhere(s.sd.all());
+    expect(invoice.currency).toBe('EUR');
+    expect(entryOf(invoice, swapped.id)?.state).toBe('rejected');
+    expect(entryOf(invoice, s.create.id)?.state).toBe('accepted');
+  });
+});
+
+describe('an Accept concurrent with a new Propose', () => {
+  function proposed() {
+    const s = started();
+    s.bd.write('AddToCart', { product: 'beans', quantity: 2 }, s.now());
+    syncAll(s.all);
+    s.sd.write('QuoteItem', { product: 'beans', unitPrice: '3', taxRate: '21' }, s.now());
+    const first = s.sd.write('Propose', proposalOf(s.sd.view()), s.now());
+    syncAll(s.all);
+    return { s, first };
+  }
+
+  it('the Accept ordered first (earlier clock) wins: agreed on the first terms, the concurrent Propose is rejected', () => {
+    const { s, first } = proposed();
+    const accept = s.bd.write('Accept', acceptanceOf(s.bd.view(), 'buyer'), s.now());
+    s.sd.write('QuoteItem', { product: 'beans', unitPrice: '2.5', taxRate: '21' }, s.now());
+    const second = s.sd.write('Propose', proposalOf(s.sd.view()), s.now() + 10_000);
+    syncAll(s.all);
+    const invoice = sameEverywhere(s.bd.all());
+    expect(invoice.status).toBe('agreed');
+    expect(invoice.agreement?.termsHash).toBe(first.payload.termsHash);
+    expect(invoice.agreement?.acceptOpId).toBe(accept.id);
+    expect(rejection(invoice, second.id)).toMatch(/^the invoice is already agreed on terms/);
+    // The seller's cheaper quote, made without seeing the Accept, is listed as a change after the agreement.
+    expect(invoice.agreement?.changesAfter.map((c) => c.type)).toEqual(['QuoteItem']);
+  });
+
+  it('the Propose ordered first wins: the Accept of the superseded terms is rejected and the new proposal is open', () => {
+    const { s } = proposed();
+    s.sd.write('QuoteItem', { product: 'beans', unitPrice: '2.5', taxRate: '21' }, s.now());
+    const second = s.sd.write('Propose', proposalOf(s.sd.view()), s.now());
+    const accept = s.bd.write('Accept', acceptanceOf(s.bd.view(), 'buyer'), s.now() + 10_000);
+    syncAll(s.all);
+    const invoice = sameEverywhere(s.bd.all());
+    expect(invoice.status).toBe('seller proposes');
+    expect(invoice.proposal?.opId).toBe(second.id);
+    // The Accept named the first proposal, which it had seen; by the time it is judged, the second one superseded it.
+    expect(rejection(invoice, accept.id)).toMatch(/^the proposal of terms [0-9a-f]{12}… was superseded by a proposal of terms [0-9a-f]{12}…$/);
+  });
+});
