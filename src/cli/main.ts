@@ -1,9 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import cliProgress from 'cli-progress';
-import { acceptanceOf, proposalOf } from '../model/builder.ts';
 import { FedinvoiceError } from '../model/errors.ts';
-import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl } from '../model/ids.ts';
-import type { FoldedInvoice } from '../model/invoice.ts';
+import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { readDeviceProfile } from '../pod/profile.ts';
 import { opsContainerOf, type Replica, type SyncResult, type WriteResult } from '../sync/replica.ts';
@@ -81,15 +79,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
 
   /** Every write first syncs (so its deps name what the device can see), then writes and pushes. */
-  async function writeOp<T extends OpType>(invoice: string, type: T, payloadOf: (replica: Replica, view: FoldedInvoice) => PayloadByType[T]) {
+  async function writeWith(invoice: string, write: (replica: Replica, invoiceId: InvoiceId) => Promise<WriteResult>) {
     await withDevice(async ({ replica }) => {
       const invoiceId = asInvoiceId(invoice);
       printSync(await replica.sync(invoiceId));
-      // What the new op will have seen: a Propose names exactly these heads.
-      const view = await replica.writerView(invoiceId);
-      printWrite(await replica.write(invoiceId, type, payloadOf(replica, view)), replica);
+      printWrite(await write(replica, invoiceId), replica);
     });
   }
+
+  const writeOp = <T extends OpType>(invoice: string, type: T, payload: PayloadByType[T]) =>
+    writeWith(invoice, (replica, invoiceId) => replica.write(invoiceId, type, payload));
 
   program
     .command('create <invoice>')
@@ -208,21 +207,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('propose <invoice>')
     .description('propose the invoice as this device sees it (names its terms hash and op heads)')
-    .action((invoice: string) => writeOp(invoice, 'Propose', (_, view) => proposalOf(view)));
+    .action((invoice: string) => writeWith(invoice, (replica, invoiceId) => replica.propose(invoiceId)));
 
   program
     .command('accept <invoice>')
     .description("accept the counterparty's open proposal")
     .option('--terms <hash>', 'the terms hash you accept (or its first 8+ characters); refused if the open proposal differs')
-    .action((invoice: string, options: { terms?: string }) =>
-      writeOp(invoice, 'Accept', (replica, view) => {
-        const payload = acceptanceOf(view, replica.identity.side);
-        if (options.terms !== undefined && (options.terms.length < 8 || !payload.termsHash.startsWith(options.terms))) {
-          throw new FedinvoiceError(`the open proposal is for terms ${payload.termsHash}, not ${options.terms}: review it with \`fedinvoice show ${invoice}\``);
-        }
-        return payload;
-      }),
-    );
+    .action((invoice: string, options: { terms?: string }) => writeWith(invoice, (replica, invoiceId) => replica.accept(invoiceId, options.terms)));
 
   for (const entry of OP_COMMANDS) {
     const sub = program.command([kebab(entry.type), '<invoice>', ...entry.args.map((arg) => `<${arg}>`)].join(' ')).description(entry.summary);
@@ -232,7 +223,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const args = params.slice(1, 1 + entry.args.length) as string[];
       const options = params[1 + entry.args.length] as Record<string, string | undefined>;
       const payload = entry.payload(args, options);
-      await writeOp(invoice, entry.type, () => payload);
+      await writeOp(invoice, entry.type, payload);
     });
   }
 

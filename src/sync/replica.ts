@@ -1,4 +1,4 @@
-import { assertPartyMayWrite, buildableOps, makeOp, MAX_CLOCK_DRIFT_MS } from '../model/builder.ts';
+import { acceptanceOf, assertPartyMayWrite, buildableOps, makeOp, MAX_CLOCK_DRIFT_MS, proposalOf } from '../model/builder.ts';
 import { FedinvoiceError, HttpError, OpRefusedError } from '../model/errors.ts';
 import { fold } from '../model/fold.ts';
 import { asContainerUrl, isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
@@ -325,6 +325,23 @@ export class Replica {
 
   private remember(invoiceId: InvoiceId, ops: SourcedOp[], invoice: FoldedInvoice): void {
     this.lastSeen.set(invoiceId, { ops, invoice });
+  }
+
+  /** Proposes the invoice as this device can build on it: its terms hash and exactly the heads the Propose will have seen. */
+  async propose(invoiceId: InvoiceId): Promise<WriteResult> {
+    return this.write(invoiceId, 'Propose', proposalOf(await this.writerView(invoiceId)));
+  }
+
+  /**
+   * Accepts the other party's open proposal. With `termsHash` (or its first 8+ characters), refuses unless that is
+   * exactly what is open: a person accepts what they reviewed, not whatever arrived since.
+   */
+  async accept(invoiceId: InvoiceId, termsHash?: string): Promise<WriteResult> {
+    const payload = acceptanceOf(await this.writerView(invoiceId), this.identity.side);
+    if (termsHash !== undefined && (termsHash.length < 8 || !payload.termsHash.startsWith(termsHash))) {
+      throw new OpRefusedError(`the open proposal is for terms ${payload.termsHash}, not ${termsHash}: review it with \`fedinvoice show ${invoiceId}\``);
+    }
+    return this.write(invoiceId, 'Accept', payload);
   }
 
   /**

@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptanceOf, proposalOf } from '../../src/model/builder.ts';
 import { sha256Hex } from '../../src/model/hash.ts';
 import { asInvoiceId, type InvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
@@ -182,8 +181,9 @@ describe('the hostile corpus, planted in real pods', () => {
     await bd.write(invoiceId, 'AddToCart', { product: 'beans', quantity: 2 });
     const proposed = (await sd.sync(invoiceId)).invoice;
     expect(proposed.items[0]?.qty).toBe(5);
-    await sd.write(invoiceId, 'Propose', proposalOf(proposed));
-    await bd.write(invoiceId, 'Accept', acceptanceOf((await bd.sync(invoiceId)).invoice, 'buyer'));
+    await sd.propose(invoiceId);
+    await bd.sync(invoiceId);
+    await bd.accept(invoiceId);
     const agreed = [(await sm.sync(invoiceId)).invoice, (await bm.sync(invoiceId)).invoice];
     expect(agreed[0]!.status).toBe('agreed');
     expect(agreed[0]!.totals.gross).toBe('15.13');
