@@ -3,7 +3,7 @@ import { acceptanceOf, proposalOf } from '../../src/model/builder.ts';
 import { asInvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import { OP_TYPES, type AnyOp, type Op, type OpType } from '../../src/model/ops.ts';
-import { BUYER, CARRIER_P, SELLER, SimDevice, T0, createPayload, participantDevice, send, syncAll } from '../support/invoice-kit.ts';
+import { BUYER, CARRIER_P, SELLER, SimDevice, T0, createPayload, send, syncAll } from '../support/invoice-kit.ts';
 
 // One negotiation through every op type of the table, from 2 buyer devices, 2 seller devices and a
 // carrier, to "received and paid" (and then a dispute, the 28th op type). Totals are computed by hand below.

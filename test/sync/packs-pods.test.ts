@@ -26,8 +26,6 @@ function counting(inner: typeof fetch) {
   return { fetchFn, counts };
 }
 
-const folded = async (replica: Replica) => JSON.stringify((await replica.sync(seeded.invoiceId)).invoice);
-
 beforeAll(async () => {
   pods = await startTestPods();
   seeded = await seedNegotiation(pods, asInvoiceId('INV-PACKS'), 300, 11);
