@@ -14,6 +14,11 @@ import { formatInvoice } from './format.ts';
 const invoiceId = asInvoiceId('0001-03');
 const dataDir = dataDirOf(undefined, process.env);
 const SEED_VERSION = 1623679553837; // the wall-clock version both seller devices used in seed 000
+// The demo's devices read this clock instead of the wall clock: the same ops, with the same ids, on every machine,
+// so the two concurrent seller-name writes (same clock) resolve the same way everywhere. The start is chosen so that,
+// as in seed 000, the mobile write has the higher op id: the rule is the model's, only the schedule is fixed.
+let demoTime = SEED_VERSION - 60_001;
+const demoClock = () => demoTime;
 
 async function podsRunning(): Promise<boolean> {
   try {
@@ -33,9 +38,12 @@ if (!(await podsRunning())) {
 const names = ['buyer-desktop', 'buyer-mobile', 'seller-desktop', 'seller-mobile'] as const;
 const devices: Record<string, OpenDevice> = {};
 try {
-  for (const name of names) devices[name] = await openDevice(dataDir, name);
+  for (const name of names) devices[name] = await openDevice(dataDir, name, undefined, demoClock);
   const buyerDesktop = devices['buyer-desktop']!.replica;
-  const step = (who: string, what: string) => console.log(`[${who}] ${what}`);
+  const step = (who: string, what: string) => {
+    demoTime += 1000;
+    console.log(`[${who}] ${what}`);
+  };
 
   if ((await buyerDesktop.listInvoices()).local.some((ref) => ref.invoiceId === invoiceId)) {
     console.log(`Invoice ${invoiceId} was composed by an earlier demo run; showing it as every device sees it now.\n`);
@@ -65,13 +73,9 @@ try {
     await devices['seller-mobile']!.replica.sync(invoiceId);
     await devices['seller-desktop']!.replica.sync(invoiceId);
     const sameInstant = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string) => {
-      const device = await openDevice(dataDir, name, undefined, () => SEED_VERSION);
-      try {
-        step(name, `set-seller-info --name "${sellerName}" (concurrently with the other seller device)`);
-        return (await device.replica.write(invoiceId, 'SetSellerInfo', { info: { name: sellerName } })).op;
-      } finally {
-        await device.close();
-      }
+      console.log(`[${name}] set-seller-info --name "${sellerName}" (concurrently with the other seller device)`);
+      demoTime = SEED_VERSION;
+      return (await devices[name]!.replica.write(invoiceId, 'SetSellerInfo', { info: { name: sellerName } })).op;
     };
     const mobile = await sameInstant('seller-mobile', 'Mr. Svarovsky Mobile');
     const desktop = await sameInstant('seller-desktop', 'Mr. Svarovsky Desktop');

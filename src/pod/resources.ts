@@ -227,12 +227,8 @@ export async function ensureContainer(fetchFn: typeof fetch, containerUrl: strin
   }
   const response = await send(fetchFn, containerUrl, {
     method: 'PUT',
-    headers: {
-      'content-type': 'text/turtle',
-      link: `<${LDP_BASIC_CONTAINER}>; rel="type"`,
-      'if-none-match': '*',
-    },
-    body: '',
+    // No body: CSS ignores (and warns about) any body sent to create a container.
+    headers: { link: `<${LDP_BASIC_CONTAINER}>; rel="type"`, 'if-none-match': '*' },
   });
   await discard(response);
   if (response.status === 201 || response.status === 204 || response.status === 205 || response.status === 200) return 'created';
