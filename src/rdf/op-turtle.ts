@@ -651,6 +651,33 @@ class Refusal extends Error {}
 /** Outgoing edges of one node, by predicate IRI. */
 type Edges = Map<string, Term[]>;
 
+/** The triples by subject and predicate, and the subjects typed with an op class (with every op type they claim). */
+function indexGraph(
+  quads: readonly Quad[],
+  what: string,
+): { graph: Map<string, Edges>; opSubjects: Map<string, { term: Term; types: OpType[] }> } | { reason: string } {
+  const graph = new Map<string, Edges>();
+  const opSubjects = new Map<string, { term: Term; types: OpType[] }>();
+  for (const q of quads) {
+    if (q.graph.termType !== 'DefaultGraph') return { reason: `${what} must not contain named graphs` };
+    const key = termKey(q.subject);
+    let edges = graph.get(key);
+    if (!edges) graph.set(key, (edges = new Map()));
+    const list = edges.get(q.predicate.value);
+    if (list) list.push(q.object);
+    else edges.set(q.predicate.value, [q.object]);
+    if (q.predicate.equals(RDF_TYPE) && q.object.termType === 'NamedNode' && q.object.value.startsWith(FI)) {
+      const local = q.object.value.slice(FI.length);
+      if (isOpType(local)) {
+        let entry = opSubjects.get(key);
+        if (!entry) opSubjects.set(key, (entry = { term: q.subject, types: [] }));
+        entry.types.push(local);
+      }
+    }
+  }
+  return { graph, opSubjects };
+}
+
 class Node {
   constructor(
     readonly label: string,
@@ -925,25 +952,9 @@ export async function parseOpTurtle(turtle: string, baseIri: string, validator: 
     }
 
     // Index the graph and find the op subject: the one node typed with an op class.
-    const graph = new Map<string, Edges>();
-    const opSubjects = new Map<string, { term: Term; types: OpType[] }>();
-    for (const q of quads) {
-      if (q.graph.termType !== 'DefaultGraph') return { ok: false, reason: 'an op resource must not contain named graphs' };
-      const key = termKey(q.subject);
-      let edges = graph.get(key);
-      if (!edges) graph.set(key, (edges = new Map()));
-      const list = edges.get(q.predicate.value);
-      if (list) list.push(q.object);
-      else edges.set(q.predicate.value, [q.object]);
-      if (q.predicate.equals(RDF_TYPE) && q.object.termType === 'NamedNode' && q.object.value.startsWith(FI)) {
-        const local = q.object.value.slice(FI.length);
-        if (isOpType(local)) {
-          const entry = opSubjects.get(key) ?? { term: q.subject, types: [] };
-          entry.types.push(local);
-          opSubjects.set(key, entry);
-        }
-      }
-    }
+    const indexed = indexGraph(quads, 'an op resource');
+    if ('reason' in indexed) return { ok: false, reason: indexed.reason };
+    const { graph, opSubjects } = indexed;
     if (opSubjects.size === 0) return { ok: false, reason: 'no op found: expected one subject typed with an op class (fi:AddToCart, …)' };
     if (opSubjects.size > 1) {
       const names = [...opSubjects.values()].map((s) => termForMessage(s.term)).join(', ');
@@ -1038,25 +1049,9 @@ export async function parseOpPack(turtle: string, baseIri: string, validator: Op
   } catch (error) {
     return { ok: false, reason: `malformed Turtle: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const graph = new Map<string, Edges>();
-  const opSubjects = new Map<string, { term: Term; types: OpType[] }>();
-  for (const q of quads) {
-    if (q.graph.termType !== 'DefaultGraph') return { ok: false, reason: 'a pack must not contain named graphs' };
-    const key = termKey(q.subject);
-    let edges = graph.get(key);
-    if (!edges) graph.set(key, (edges = new Map()));
-    const list = edges.get(q.predicate.value);
-    if (list) list.push(q.object);
-    else edges.set(q.predicate.value, [q.object]);
-    if (q.predicate.equals(RDF_TYPE) && q.object.termType === 'NamedNode' && q.object.value.startsWith(FI)) {
-      const local = q.object.value.slice(FI.length);
-      if (isOpType(local)) {
-        let entry = opSubjects.get(key);
-        if (!entry) opSubjects.set(key, (entry = { term: q.subject, types: [] }));
-        entry.types.push(local);
-      }
-    }
-  }
+  const indexed = indexGraph(quads, 'a pack');
+  if ('reason' in indexed) return { ok: false, reason: indexed.reason };
+  const { graph, opSubjects } = indexed;
   const maxOps = options.maxOps ?? 100_000;
   if (opSubjects.size > maxOps) return { ok: false, reason: `it holds ${opSubjects.size} ops, more than the ${maxOps} a pack may hold` };
 

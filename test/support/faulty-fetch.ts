@@ -12,6 +12,8 @@
  *
  * `offline = true` makes every request fail like `drop` (a device without network).
  */
+import { prng } from './negotiation.ts';
+
 export interface FaultPlan {
   readonly drop: number;
   readonly lostAnswer: number;
@@ -111,14 +113,5 @@ export function faultyFetch(inner: typeof fetch, random: () => number, plan: Fau
   return state;
 }
 
-/** mulberry32: a small seedable PRNG (the same as test/support/negotiation.ts's). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seedable PRNG: the negotiation generator's. */
+export const seeded = prng;
