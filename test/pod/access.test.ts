@@ -10,7 +10,7 @@ import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
 import { getResource, listContainer, putImmutable } from '../../src/pod/resources.ts';
 import { loginDevice } from '../../src/pod/session.ts';
-import { startTestPods, type TestPods } from '../support/pods.ts';
+import { canConnect, startTestPods, type TestPods } from '../support/pods.ts';
 
 const op = (n: number) => `<#op> <https://example.test/ns#n> ${n} .\n`;
 
@@ -157,21 +157,6 @@ describe('access between two pod servers', () => {
     expect((login as HttpError).status).toBe(0);
   });
 });
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();

@@ -9,7 +9,6 @@ import { readdir } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
@@ -22,7 +21,7 @@ import { Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startViewer } from '../../src/viewer/server.ts';
-import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
+import { canConnect, startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
 let pods: TestPods;
 const invoiceId = asInvoiceId('SEC-1');
@@ -214,18 +213,3 @@ describe('listening', () => {
     }
   });
 });
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

@@ -151,3 +151,19 @@ export async function startSinglePod(storage: 'memory' | 'file'): Promise<Single
     throw error;
   }
 }
+
+/** Whether a TCP connection to host:port opens within 2 s (to prove what a server does NOT listen on). */
+export function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
