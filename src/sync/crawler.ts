@@ -2,7 +2,7 @@ import { HttpError } from '../model/errors.ts';
 import type { ContainerUrl, OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
 import { getResource, listContainer } from '../pod/resources.ts';
-import { parseOpTurtle, type OpValidator } from '../rdf/op-turtle.ts';
+import { parseOpTurtles, type OpValidator } from '../rdf/op-turtle.ts';
 import { classifyMember, readPack } from './packs.ts';
 import type { ContainerState } from './store.ts';
 
@@ -38,6 +38,9 @@ export interface CrawlLimits {
    */
   readonly checkpointMinGain: number;
 }
+
+/** Single ops judged together: big enough to amortise SHACL's per-pass cost, small enough to bound memory. */
+const JUDGE_CHUNK = 64;
 
 export const DEFAULT_LIMITS: CrawlLimits = {
   maxOpBytes: 256 * 1024,
@@ -220,6 +223,20 @@ export async function crawlContainer(container: ContainerUrl, previous: Containe
   const deferred = singles.size + packs.length - batch.length;
   context.onMembersFound?.(batch.length);
 
+  // Fetched single ops are judged in chunks: SHACL validates a chunk in one pass per op type, which costs less per op
+  // than one validation per resource, and each op still gets exactly the verdict it would get alone.
+  let fetched: Array<{ url: string; id: OpId; body: string }> = [];
+  const judge = async (documents: Array<{ url: string; id: OpId; body: string }>) => {
+    const results = await parseOpTurtles(documents.map(({ url, body }) => ({ turtle: body, baseIri: url })), context.validator);
+    documents.forEach(({ url, id }, k) => {
+      const parsed = results[k]!;
+      if (!parsed.ok) refused.push({ url, reason: parsed.reason });
+      else if (parsed.op.id !== id) refused.push({ url, reason: `its content hashes to ${parsed.op.id.slice(0, 12)}…, not to its name: it was altered after it was written` });
+      else take(parsed.op);
+      seen.add(url);
+      singles.delete(id);
+    });
+  };
   let next = 0;
   const worker = async () => {
     while (failure === null && next < batch.length) {
@@ -232,14 +249,14 @@ export async function crawlContainer(container: ContainerUrl, previous: Containe
         const { url, id } = item as { url: string; id: OpId };
         try {
           const resource = await getResource(context.fetch, url, { maxBytes: limits.maxOpBytes });
-          const parsed = await parseOpTurtle(resource.body, url, context.validator);
-          if (!parsed.ok) refused.push({ url, reason: parsed.reason });
-          else if (parsed.op.id !== id) refused.push({ url, reason: `its content hashes to ${parsed.op.id.slice(0, 12)}…, not to its name: it was altered after it was written` });
-          else take(parsed.op);
-          seen.add(url);
-          singles.delete(id);
+          fetched.push({ url, id, body: resource.body });
         } catch (error) {
           onFetchError(url, error);
+        }
+        if (fetched.length >= JUDGE_CHUNK) {
+          const documents = fetched;
+          fetched = [];
+          await judge(documents);
         }
       } finally {
         context.onMemberDone?.();
@@ -247,6 +264,8 @@ export async function crawlContainer(container: ContainerUrl, previous: Containe
     }
   };
   await Promise.all(Array.from({ length: Math.min(limits.concurrency, batch.length) }, worker));
+  // What was fetched before a failure is still judged: it is on this device now, and need not be fetched again.
+  if (fetched.length > 0) await judge(fetched);
 
   // A refused single member may have a valid copy in a checkpoint: then every checkpoint is read, so that this
   // crawler ends with the same ops as one that read them all.
