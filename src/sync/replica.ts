@@ -176,7 +176,7 @@ export class Replica {
     const ref = await this.requireInvoice(invoiceId);
     assertPartyMayWrite(this.identity.side, type);
     const { ops: known } = await this.latest(ref);
-    const view = await this.writerView(invoiceId);
+    const view = await this.buildingView(ref);
     const op = makeOp(type, payload, { invoiceId, device: this.identity.device, heads: view.heads, latestClock: view.latestClock }, this.now()) as Op<T> & AnyOp;
     const sourced: SourcedOp = { op, container: ref.ownContainer };
     const after = foldRef([...known, sourced], ref);
@@ -200,7 +200,7 @@ export class Replica {
     if (entries.length === 0) return { ops: [], outbox: await this.pushOutbox(invoiceId) };
     for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
     const { ops: known } = await this.latest(ref);
-    const view = await this.writerView(invoiceId);
+    const view = await this.buildingView(ref);
     let heads = view.heads;
     let latestClock = view.latestClock;
     const ops: AnyOp[] = [];
@@ -350,7 +350,10 @@ export class Replica {
    * will have seen.
    */
   async writerView(invoiceId: InvoiceId): Promise<FoldedInvoice> {
-    const ref = await this.requireInvoice(invoiceId);
+    return this.buildingView(await this.requireInvoice(invoiceId));
+  }
+
+  private async buildingView(ref: InvoiceRef): Promise<FoldedInvoice> {
     const { ops, invoice } = await this.latest(ref);
     const now = this.now();
     if (invoice.latestClock.wallMs <= now + MAX_CLOCK_DRIFT_MS) return invoice;
