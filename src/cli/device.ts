@@ -1,5 +1,6 @@
 import { resolve, join } from 'node:path';
-import { HttpError } from '../model/errors.ts';
+import { messageOf } from '../model/errors.ts';
+import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { asWebId } from '../model/ids.ts';
 import { readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
 import { loginDevice } from '../pod/session.ts';
@@ -23,9 +24,9 @@ export interface OpenDevice {
 }
 
 /** A fetch for a device whose pod cannot be reached: every request fails as "retry later". */
-const unreachable = (reason: HttpError): typeof fetch =>
+const unreachable = (reason: string): typeof fetch =>
   (async (input: Parameters<typeof fetch>[0]) => {
-    throw new HttpError(0, String(input instanceof Request ? input.url : input), reason.message);
+    throw new HttpError(0, String(input instanceof Request ? input.url : input), reason);
   }) as typeof fetch;
 
 /** Logs a device profile in and opens its replica. A pod that is down gives an offline replica, not an error. */
@@ -44,8 +45,8 @@ export async function openDevice(
     const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}), ...(now ? { now } : {}) });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
-    if (!(error instanceof HttpError) || !error.retryable) throw error;
-    const replica = new Replica({ store, fetch: unreachable(error), validator, identity, ...(now ? { now } : {}) });
+    if (!isRetryable(error)) throw error;
+    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), validator, identity, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }

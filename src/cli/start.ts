@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { messageOf } from '../model/errors.ts';
 import { startLocalPods } from '../pod/local-pods.ts';
 import { DEFAULT_PROFILE, startProfileViewer } from '../viewer/profiles.ts';
 import type { Viewer } from '../viewer/server.ts';
@@ -27,7 +28,7 @@ try {
   viewer = await startProfileViewer({ dataDir, profile: viewerProfile, port: viewerPort });
   viewerNote = `Invoice viewer: http://localhost:${viewer.port}/   (acting as ${viewerProfile}; switch profiles on the page)`;
 } catch (error) {
-  viewerNote = `The invoice viewer did not start: ${error instanceof Error ? error.message : String(error)}`;
+  viewerNote = `The invoice viewer did not start: ${messageOf(error)}`;
 }
 
 const cli = 'npx fedinvoice';

@@ -8,7 +8,8 @@
  * Flow: GET `.account/` → controls; POST `controls.password.login` {email,password} → {authorization}; GET
  * `.account/` again with the token → account controls (`controls.account.webId`, `.pod`, `.clientCredentials`).
  */
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError } from '../model/errors.ts';
+import { HttpError } from './http-error.ts';
 import { asWebId, type WebId } from '../model/ids.ts';
 
 /** Controls CSS hands out; only the ones fedinvoice uses are typed. */

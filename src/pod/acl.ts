@@ -8,7 +8,8 @@
  * "owner: Read/Write/Control; each reader: Read; on the container and everything below it; nobody else anything".
  */
 import { DataFactory, Writer } from 'n3';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError } from '../model/errors.ts';
+import { HttpError } from './http-error.ts';
 import { isWebId, type WebId } from '../model/ids.ts';
 import { ensureContainer, httpErrorFor, send } from './resources.ts';
 

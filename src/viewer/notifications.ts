@@ -12,7 +12,8 @@
  * Nothing here trusts the pod's answers beyond their shape: URLs must be http(s) (ws(s) for `receiveFrom`).
  */
 import { Parser } from 'n3';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
+import { HttpError } from '../pod/http-error.ts';
 import { httpErrorFor, send } from '../pod/resources.ts';
 
 export const STORAGE_DESCRIPTION_REL = 'http://www.w3.org/ns/solid/terms#storageDescription';
@@ -100,7 +101,7 @@ export async function findSubscriptionServices(fetchFn: typeof fetch, descriptio
   try {
     quads = new Parser({ baseIRI: description, format: 'text/turtle' }).parse(text);
   } catch (error) {
-    throw new NotificationsUnavailableError(`The storage description ${description} is not valid Turtle: ${error instanceof Error ? error.message : String(error)}`);
+    throw new NotificationsUnavailableError(`The storage description ${description} is not valid Turtle: ${messageOf(error)}`);
   }
   const listed = new Set(quads.filter((q) => q.predicate.value === NOTIFY_SUBSCRIPTION && q.object.termType === 'NamedNode').map((q) => q.object.value));
   const services = quads
