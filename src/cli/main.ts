@@ -3,9 +3,9 @@ import cliProgress from 'cli-progress';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
-import { readDeviceProfile } from '../pod/profile.ts';
+import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
+import { openDevice, type OpenDevice } from '../sync/device.ts';
 import { opsContainerOf, type Replica, type SyncResult, type WriteResult } from '../sync/replica.ts';
-import { dataDirOf, openDevice, profilePath, type OpenDevice } from './device.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
 

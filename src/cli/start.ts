@@ -1,9 +1,9 @@
 import { relative } from 'node:path';
 import { messageOf } from '../model/errors.ts';
 import { startLocalPods } from '../pod/local-pods.ts';
+import { dataDirOf } from '../pod/profile.ts';
 import { DEFAULT_PROFILE, startProfileViewer } from '../viewer/profiles.ts';
 import type { Viewer } from '../viewer/server.ts';
-import { dataDirOf } from './device.ts';
 
 /**
  * `npm start`: the buyer's and the seller's Community Solid Servers, file-backed under ./data, with four

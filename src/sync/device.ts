@@ -1,20 +1,17 @@
-import { resolve, join } from 'node:path';
+import { join } from 'node:path';
 import { messageOf } from '../model/errors.ts';
-import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { asWebId } from '../model/ids.ts';
-import { readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
+import { HttpError, isRetryable } from '../pod/http-error.ts';
+import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
 import { loginDevice } from '../pod/session.ts';
-import { FileDeviceStore } from '../sync/file-store.ts';
-import { Replica, type ReplicaOptions } from '../sync/replica.ts';
-import { loadOpValidator } from '../sync/shapes.ts';
+import { FileDeviceStore } from './file-store.ts';
+import { Replica, type ReplicaOptions } from './replica.ts';
+import { loadOpValidator } from './shapes.ts';
 
-/** Where the CLI keeps pods, profiles and device stores: --data, else $FEDINVOICE_DATA, else ./data. */
-export function dataDirOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(option ?? env['FEDINVOICE_DATA'] ?? 'data');
-}
-
-export const profilePath = (dataDir: string, name: string) => join(dataDir, 'profiles', `${name}.json`);
-
+/**
+ * A device of the local data folder (`npm start` writes it): its profile logged in, and its replica over the file
+ * store `<dataDir>/devices/<profile>/`. What the CLI and the viewer both act as.
+ */
 export interface OpenDevice {
   readonly replica: Replica;
   readonly profile: DeviceProfile;
