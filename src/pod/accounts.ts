@@ -109,7 +109,7 @@ export async function loginAccount(baseUrl: string, email: string, password: str
 }
 
 /** The WebIDs linked to the logged-in account. */
-export async function getWebIds(login: AccountLogin): Promise<WebId[]> {
+async function getWebIds(login: AccountLogin): Promise<WebId[]> {
   const url = need(login.controls.account?.webId, accountRoot(login.baseUrl), 'account.webId');
   const answer = await call(url, { token: login.token }, 'list the account WebIDs');
   const links = answer.webIdLinks;

@@ -54,7 +54,7 @@ export function httpErrorFor(response: Response, url: string, verb: Verb): HttpE
 }
 
 /** How long a pod may take to start answering one request before it counts as unreachable. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Calls fetch; a network failure (rejected fetch) or a pod that does not answer within REQUEST_TIMEOUT_MS

@@ -66,8 +66,8 @@ export class PodServerError extends FedinvoiceError {
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
-export const CSS_CONFIG_MEMORY = join(packageRoot, 'css-config.memory.json');
+const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
+const CSS_CONFIG_MEMORY = join(packageRoot, 'css-config.memory.json');
 
 // ---- listen-host wrapper -------------------------------------------------------------------------------------------
 
@@ -100,7 +100,7 @@ function wrapListenOnce(): void {
 // ---- start ---------------------------------------------------------------------------------------------------------
 
 /** True if a file-backed CSS data folder already holds account data (`.internal/accounts/`). */
-export function hasAccountData(dataDir: string): boolean {
+function hasAccountData(dataDir: string): boolean {
   const accounts = join(dataDir, '.internal', 'accounts');
   return existsSync(accounts) && readdirSync(accounts).length > 0;
 }
