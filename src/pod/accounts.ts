@@ -9,8 +9,8 @@
  * `.account/` again with the token → account controls (`controls.account.webId`, `.pod`, `.clientCredentials`).
  */
 import { FedinvoiceError } from '../model/errors.ts';
-import { HttpError } from './http-error.ts';
 import { asWebId, type WebId } from '../model/ids.ts';
+import { HttpError } from './http-error.ts';
 
 /** Controls CSS hands out; only the ones fedinvoice uses are typed. */
 export interface AccountControls {

@@ -9,8 +9,8 @@
  */
 import { DataFactory, Writer } from 'n3';
 import { FedinvoiceError } from '../model/errors.ts';
-import { HttpError } from './http-error.ts';
 import { isWebId, type WebId } from '../model/ids.ts';
+import { HttpError } from './http-error.ts';
 import { ensureContainer, httpErrorFor, send } from './resources.ts';
 
 const ACL = 'http://www.w3.org/ns/auth/acl#';

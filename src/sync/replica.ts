@@ -191,8 +191,9 @@ export class Replica {
     if (entries.length === 0) return { ops: [], outbox: await this.pushOutbox(invoiceId) };
     for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
     const { ops: known } = await this.latest(ref);
+    const view = await this.buildingView(ref);
     const now = this.now();
-    const ops = this.makeOps(ref, entries, await this.buildingView(ref), now);
+    const ops = this.makeOps(ref, entries, view, now);
     const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
     const after = foldRef([...known, ...sourced], ref);
     assertAccepted(after, ops);
