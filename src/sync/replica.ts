@@ -177,7 +177,7 @@ export class Replica {
    * Refused locally, with nothing written, when the party may not write it or the fold would reject it.
    */
   async write<T extends OpType>(invoiceId: InvoiceId, type: T, payload: PayloadByType[T]): Promise<WriteResult> {
-    const { ops, outbox } = await this.writeBatch(invoiceId, [{ type, payload } as BatchEntry]);
+    const { ops, outbox } = await this.writeBatch(invoiceId, [{ type, payload }]);
     return { op: ops[0]!, outbox };
   }
 
