@@ -1,9 +1,9 @@
 import { FedinvoiceError } from '../model/errors.ts';
 import { asInvoiceId } from '../model/ids.ts';
 import { startLocalPods, type LocalPods } from '../pod/local-pods.ts';
-import { readDeviceProfile } from '../pod/profile.ts';
+import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
+import { openDevice, type OpenDevice } from '../sync/device.ts';
 import { opsContainerOf } from '../sync/replica.ts';
-import { dataDirOf, openDevice, profilePath, type OpenDevice } from './device.ts';
 import { formatInvoice } from './format.ts';
 
 /**

@@ -1,15 +1,7 @@
 import type { FoldedInvoice, LogEntry } from '../model/invoice.ts';
+import { money } from '../present/money.ts';
 import type { ContainerReport } from '../sync/crawler.ts';
-import type { OutboxReport } from '../sync/replica.ts';
-
-/** Amounts as people read them ("€26.00"), from the model's exact decimal strings (Intl formats strings exactly). */
-export function money(amount: string | null, currency: string | null): string {
-  if (amount === null) return '—';
-  if (!currency) return amount;
-  const digits = amount.split('.')[1]?.length ?? 0;
-  const format = new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return format.format(amount as unknown as number);
-}
+import type { OutboxReport } from '../sync/outbox.ts';
 
 const shortId = (id: string) => `${id.slice(0, 8)}…`;
 

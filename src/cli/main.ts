@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import cliProgress from 'cli-progress';
-import { FedinvoiceError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
-import { readDeviceProfile } from '../pod/profile.ts';
+import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
+import { openDevice, type OpenDevice } from '../sync/device.ts';
 import { opsContainerOf, type Replica, type SyncResult, type WriteResult } from '../sync/replica.ts';
-import { dataDirOf, openDevice, profilePath, type OpenDevice } from './device.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
 
@@ -232,7 +232,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     exitCode = 1;
-    io.stderr(`fedinvoice: ${error instanceof FedinvoiceError ? error.message : error instanceof Error ? `${error.message} (unexpected; please report)` : String(error)}`);
+    const unexpected = error instanceof Error && !(error instanceof FedinvoiceError) ? ' (unexpected; please report)' : '';
+    io.stderr(`fedinvoice: ${messageOf(error)}${unexpected}`);
   }
   return exitCode;
 }

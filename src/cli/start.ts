@@ -1,8 +1,9 @@
 import { relative } from 'node:path';
+import { messageOf } from '../model/errors.ts';
 import { startLocalPods } from '../pod/local-pods.ts';
+import { dataDirOf } from '../pod/profile.ts';
 import { DEFAULT_PROFILE, startProfileViewer } from '../viewer/profiles.ts';
 import type { Viewer } from '../viewer/server.ts';
-import { dataDirOf } from './device.ts';
 
 /**
  * `npm start`: the buyer's and the seller's Community Solid Servers, file-backed under ./data, with four
@@ -27,7 +28,7 @@ try {
   viewer = await startProfileViewer({ dataDir, profile: viewerProfile, port: viewerPort });
   viewerNote = `Invoice viewer: http://localhost:${viewer.port}/   (acting as ${viewerProfile}; switch profiles on the page)`;
 } catch (error) {
-  viewerNote = `The invoice viewer did not start: ${error instanceof Error ? error.message : String(error)}`;
+  viewerNote = `The invoice viewer did not start: ${messageOf(error)}`;
 }
 
 const cli = 'npx fedinvoice';

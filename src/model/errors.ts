@@ -15,26 +15,7 @@ export class OpRefusedError extends FedinvoiceError {
   override readonly name: string = 'OpRefusedError';
 }
 
-/** Input that is not well-formed (bad Turtle, a shape violation, a hash that does not match its name). */
-export class MalformedOpError extends FedinvoiceError {
-  override readonly name: string = 'MalformedOpError';
-}
-
-/**
- * An HTTP answer from a pod that was not what fedinvoice needed. `retryable` is true for answers that mean
- * "try again later" (network failure, 5xx, 429): callers keep their data and retry instead of failing.
- */
-export class HttpError extends FedinvoiceError {
-  override readonly name: string = 'HttpError';
-  constructor(
-    readonly status: number,
-    readonly url: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-  get retryable(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
-  }
+/** The message of anything thrown: an Error's message, or the value itself as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

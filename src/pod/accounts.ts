@@ -8,8 +8,9 @@
  * Flow: GET `.account/` → controls; POST `controls.password.login` {email,password} → {authorization}; GET
  * `.account/` again with the token → account controls (`controls.account.webId`, `.pod`, `.clientCredentials`).
  */
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError } from '../model/errors.ts';
 import { asWebId, type WebId } from '../model/ids.ts';
+import { HttpError } from './http-error.ts';
 
 /** Controls CSS hands out; only the ones fedinvoice uses are typed. */
 export interface AccountControls {
@@ -108,7 +109,7 @@ export async function loginAccount(baseUrl: string, email: string, password: str
 }
 
 /** The WebIDs linked to the logged-in account. */
-export async function getWebIds(login: AccountLogin): Promise<WebId[]> {
+async function getWebIds(login: AccountLogin): Promise<WebId[]> {
   const url = need(login.controls.account?.webId, accountRoot(login.baseUrl), 'account.webId');
   const answer = await call(url, { token: login.token }, 'list the account WebIDs');
   const links = answer.webIdLinks;

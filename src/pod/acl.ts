@@ -8,8 +8,9 @@
  * "owner: Read/Write/Control; each reader: Read; on the container and everything below it; nobody else anything".
  */
 import { DataFactory, Writer } from 'n3';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError } from '../model/errors.ts';
 import { isWebId, type WebId } from '../model/ids.ts';
+import { HttpError } from './http-error.ts';
 import { ensureContainer, httpErrorFor, send } from './resources.ts';
 
 const ACL = 'http://www.w3.org/ns/auth/acl#';
@@ -32,7 +33,7 @@ export function aclLinkOf(linkHeader: string | null, baseUrl: string): string | 
 }
 
 /** Finds the ACL document of `resourceUrl` through its Link header; `null` if the resource does not exist. */
-export async function findAclUrl(fetchFn: typeof fetch, resourceUrl: string): Promise<string | null> {
+async function findAclUrl(fetchFn: typeof fetch, resourceUrl: string): Promise<string | null> {
   const response = await send(fetchFn, resourceUrl, { method: 'HEAD' });
   await response.body?.cancel().catch(() => undefined);
   if (response.status === 404) return null;
@@ -45,7 +46,7 @@ export async function findAclUrl(fetchFn: typeof fetch, resourceUrl: string): Pr
 }
 
 /** The ACL Turtle for a container: owner Read/Write/Control, readers Read, on the container and its contents. */
-export function invoiceAclTurtle(aclUrl: string, containerUrl: string, ownerWebId: WebId, readerWebIds: readonly WebId[]): Promise<string> {
+function invoiceAclTurtle(aclUrl: string, containerUrl: string, ownerWebId: WebId, readerWebIds: readonly WebId[]): Promise<string> {
   const writer = new Writer({ prefixes: { acl: ACL } });
   const container = namedNode(containerUrl);
   const rule = (fragment: string, agent: string, modes: string[]) => {

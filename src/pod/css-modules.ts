@@ -20,7 +20,7 @@ import type { IModuleState, ModuleStateBuilder as ModuleStateBuilderType } from 
 
 const require = createRequire(import.meta.url);
 /** Folder of the installed @solid/community-server package. */
-export const cssPackageDir = dirname(realpathSync(require.resolve('@solid/community-server/package.json')));
+const cssPackageDir = dirname(realpathSync(require.resolve('@solid/community-server/package.json')));
 // The Components.js instance CSS itself loads (not whatever another package might hoist).
 const cssRequire = createRequire(join(cssPackageDir, 'package.json'));
 const { ModuleStateBuilder } = cssRequire('componentsjs') as { ModuleStateBuilder: typeof ModuleStateBuilderType };
@@ -37,7 +37,7 @@ function resolvePackageDir(fromDir: string, name: string): string | undefined {
 }
 
 /** Transitive dependency closure (dependencies, optional and peer dependencies) of `rootDir`, as real paths. */
-export async function dependencyClosure(rootDir: string): Promise<string[]> {
+async function dependencyClosure(rootDir: string): Promise<string[]> {
   const seen = new Set<string>();
   const queue = [realpathSync(rootDir)];
   while (queue.length > 0) {

@@ -20,11 +20,8 @@ import { join } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
-import type { Device, DeviceProfile, Party } from './profile.ts';
+import { profilePath, profilesDirOf, type Device, type DeviceProfile, type Party } from './profile.ts';
 import { startPodServer, type PodServer } from './server.ts';
-
-export type { DeviceProfile, Party, Device } from './profile.ts';
-export { readDeviceProfile } from './profile.ts';
 
 interface AccountRecord {
   email: string;
@@ -153,7 +150,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
   };
 
   try {
-    const profilesDir = join(dataDir, 'profiles');
+    const profilesDir = profilesDirOf(dataDir);
     await mkdir(profilesDir, { recursive: true, mode: 0o700 });
     await chmod(profilesDir, 0o700);
     const parties = {} as Record<Party, LocalParty>;
@@ -168,7 +165,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
       parties[party] = { ...server, webId, podRoot };
       for (const device of DEVICES) {
         const name = `${party}-${device}`;
-        const path = join(profilesDir, `${name}.json`);
+        const path = profilePath(dataDir, name);
         const expected = { name, party, device, webId, podRoot, oidcIssuer: server.baseUrl };
         const existing = await readJson(path);
         if (isProfile(existing, expected)) {

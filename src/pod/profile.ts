@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 
 /**
@@ -17,6 +18,25 @@ export interface DeviceProfile {
   oidcIssuer: string;
   clientId: string;
   clientSecret: string;
+}
+
+/** Where pods, profiles and device stores live: the option (--data), else $FEDINVOICE_DATA, else ./data. */
+export function dataDirOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  return resolve(option ?? env['FEDINVOICE_DATA'] ?? 'data');
+}
+
+/** The folder of a data folder's device profiles, one `<name>.json` each. */
+export const profilesDirOf = (dataDir: string): string => join(dataDir, 'profiles');
+
+export const profilePath = (dataDir: string, name: string): string => join(profilesDirOf(dataDir), `${name}.json`);
+
+/** The names of the device profiles in a data folder, sorted (none when it has no profiles folder). */
+export async function listProfiles(dataDir: string): Promise<string[]> {
+  try {
+    return (await readdir(profilesDirOf(dataDir))).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length)).sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Reads a device profile written by `npm start`. */

@@ -12,7 +12,8 @@
  * - `PUT` with `If-None-Match: *` on an existing resource answers 412 and leaves it unchanged.
  */
 import { Parser } from 'n3';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
+import { HttpError, isRetryableStatus } from './http-error.ts';
 
 const LDP_CONTAINS = 'http://www.w3.org/ns/ldp#contains';
 const LDP_BASIC_CONTAINER = 'http://www.w3.org/ns/ldp#BasicContainer';
@@ -44,7 +45,7 @@ export function httpErrorFor(response: Response, url: string, verb: Verb): HttpE
         : `Your WebID may not read ${url} (HTTP 403); ask its owner to grant you read access to the invoice.`;
   } else if (status === 404) {
     message = `${url} does not exist (HTTP 404).`;
-  } else if (status === 429 || status >= 500) {
+  } else if (isRetryableStatus(status)) {
     message = `The pod server answered HTTP ${status} when ${doing} ${url}; retry later.`;
   } else {
     message = `The pod server answered HTTP ${status} ${response.statusText} when ${doing} ${url}.`;
@@ -53,7 +54,7 @@ export function httpErrorFor(response: Response, url: string, verb: Verb): HttpE
 }
 
 /** How long a pod may take to start answering one request before it counts as unreachable. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Calls fetch; a network failure (rejected fetch) or a pod that does not answer within REQUEST_TIMEOUT_MS
@@ -85,8 +86,11 @@ function originOf(url: string): string {
 function describe(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  return code ?? (error instanceof Error ? error.message : String(error));
+  return code ?? messageOf(error);
 }
+
+/** The statuses a pod answers a PUT with when it created the resource. */
+const isCreated = (status: number): boolean => status === 200 || status === 201 || status === 204 || status === 205;
 
 async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
@@ -106,7 +110,7 @@ export async function putImmutable(fetchFn: typeof fetch, url: string, turtle: s
     body: turtle,
   });
   await discard(response);
-  if (response.status === 201 || response.status === 204 || response.status === 205 || response.status === 200) return 'created';
+  if (isCreated(response.status)) return 'created';
   if (response.status === 412) return 'existed';
   throw httpErrorFor(response, url, 'write');
 }
@@ -231,7 +235,7 @@ export async function ensureContainer(fetchFn: typeof fetch, containerUrl: strin
     headers: { link: `<${LDP_BASIC_CONTAINER}>; rel="type"`, 'if-none-match': '*' },
   });
   await discard(response);
-  if (response.status === 201 || response.status === 204 || response.status === 205 || response.status === 200) return 'created';
+  if (isCreated(response.status)) return 'created';
   if (response.status === 409 || response.status === 412) {
     const head = await send(fetchFn, containerUrl, { method: 'HEAD' });
     await discard(head);

@@ -24,7 +24,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppRunner, type App } from '@solid/community-server';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
+import { isRefused } from './http-error.ts';
 import { createAccountWithPod, loginAccount } from './accounts.ts';
 import { cssModuleState } from './css-modules.ts';
 
@@ -65,8 +66,8 @@ export class PodServerError extends FedinvoiceError {
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
-export const CSS_CONFIG_MEMORY = join(packageRoot, 'css-config.memory.json');
+const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
+const CSS_CONFIG_MEMORY = join(packageRoot, 'css-config.memory.json');
 
 // ---- listen-host wrapper -------------------------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ function wrapListenOnce(): void {
 // ---- start ---------------------------------------------------------------------------------------------------------
 
 /** True if a file-backed CSS data folder already holds account data (`.internal/accounts/`). */
-export function hasAccountData(dataDir: string): boolean {
+function hasAccountData(dataDir: string): boolean {
   const accounts = join(dataDir, '.internal', 'accounts');
   return existsSync(accounts) && readdirSync(accounts).length > 0;
 }
@@ -178,7 +179,7 @@ async function startReserved(
     if (app) await app.stop().catch(() => undefined);
     if (error instanceof FedinvoiceError) throw error;
     throw new PodServerError(
-      `The pod server on port ${port} could not start: ${error instanceof Error ? error.message : String(error)}`,
+      `The pod server on port ${port} could not start: ${messageOf(error)}`,
       { cause: error },
     );
   } finally {
@@ -285,7 +286,7 @@ async function ensureSeedAccount(baseUrl: string, seed: SeedAccount): Promise<vo
     return; // already there
   } catch (error) {
     // A 4xx login refusal means: no such account (or another password; then creating it fails below).
-    if (!(error instanceof HttpError) || error.status < 400 || error.status >= 500) throw error;
+    if (!isRefused(error)) throw error;
   }
   await createAccountWithPod(baseUrl, seed.email, seed.password, seed.podName);
 }

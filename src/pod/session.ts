@@ -12,7 +12,8 @@
  *   resources.ts / acl.ts wrap both into HttpError.
  */
 import { Session } from '@inrupt/solid-client-authn-node';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError } from '../model/errors.ts';
+import { HttpError, isRetryableStatus } from './http-error.ts';
 import { asWebId, type WebId } from '../model/ids.ts';
 
 export interface DeviceCredentials {
@@ -87,7 +88,7 @@ async function openSession(credentials: DeviceCredentials): Promise<{ session: S
       throw new HttpError(0, issuer, `The identity provider ${issuer} could not be reached; check that the pod server is running and retry later.`, { cause: withoutSecrets(error) });
     }
     const status = statusOf(error);
-    if (status !== undefined && (status >= 500 || status === 429)) {
+    if (status !== undefined && isRetryableStatus(status)) {
       throw new HttpError(status, issuer, `The identity provider ${issuer} answered HTTP ${status} while logging the device in; retry later.`, { cause: withoutSecrets(error) });
     }
     throw new HttpError(401, issuer, `The identity provider ${issuer} refused the device credentials (client id ${credentials.clientId}); they may have been deleted: create new ones for this device.`, { cause: withoutSecrets(error) });

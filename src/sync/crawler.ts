@@ -1,25 +1,22 @@
-import { HttpError } from '../model/errors.ts';
+import { messageOf } from '../model/errors.ts';
 import type { ContainerUrl, OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
-import { getResource, listContainer } from '../pod/resources.ts';
+import { isDenied, isHttpError, isNotFound, isRetryable, statusOf } from '../pod/http-error.ts';
+import { getResource, listContainer, type ContainerListing } from '../pod/resources.ts';
 import { parseOpTurtles, type OpValidator } from '../rdf/op-turtle.ts';
+import {
+  checkpointsForRefused,
+  lackingRefused,
+  planCrawl,
+  planFetches,
+  type CheckpointMember,
+  type CrawlPlan,
+  type FetchItem,
+  type Refusal,
+} from './crawl-plan.ts';
 import { classifyMember, readPack } from './packs.ts';
 import type { ContainerState } from './store.ts';
 
-/**
- * Reads one participant's op container: one conditional listing (a 304 when nothing changed), then only the
- * members it has not seen, with bounded concurrency. Each member is size-capped, SHACL-validated and checked
- * against its name's hash before it becomes a SourcedOp. Failures never throw: the container is reported
- * stale with the error, and whatever was not fetched is fetched on the next crawl.
- *
- * Packing (see packs.ts): every unseen pack is read (one request for all its ops). A checkpoint is a copy of
- * single ops of the container: a crawler far behind reads the newest one first and then skips every single
- * member whose op it found there; a crawler that is up to date never reads one (it would fetch ops it has).
- * An op taken from a checkpoint counts only if the container lists it as a single member too, so a checkpoint
- * adds no op that reading every member would not give; and if a single member is refused (its content does not
- * hash to its name), every checkpoint is read and a valid copy of that op found there is taken, so readers with
- * and without checkpoints end with the same ops even in a container written by a misbehaving party.
- */
 export interface CrawlLimits {
   /** Largest op resource read; an op is a few hundred bytes, so anything near this is hostile. */
   readonly maxOpBytes: number;
@@ -57,7 +54,7 @@ export interface ContainerReport {
   /** 'unchanged': answered 304; 'updated': listed and fetched; 'stale': the pod failed, last known state kept. */
   readonly outcome: 'unchanged' | 'updated' | 'stale';
   readonly newOps: number;
-  readonly refused: ReadonlyArray<{ readonly url: string; readonly reason: string }>;
+  readonly refused: readonly Refusal[];
   /** Members left for a later crawl because of `maxNewMembers`. */
   readonly deferred: number;
   readonly error: string | null;
@@ -85,209 +82,217 @@ export interface CrawlContext {
   readonly onMembersFound?: (count: number) => void;
 }
 
+/**
+ * Reads one participant's op container: one conditional listing (a 304 when nothing changed), then only the
+ * members it has not seen, with bounded concurrency, as crawl-plan.ts decides. Each member is size-capped,
+ * SHACL-validated and checked against its name's hash before it becomes a SourcedOp. Failures never throw: the
+ * container is reported stale with the error, and whatever was not fetched is fetched on the next crawl.
+ *
+ * Packing (see packs.ts): an op taken from a checkpoint counts only if the container lists it as a single member
+ * too, so a checkpoint adds no op that reading every member would not give; and if a single member is refused (its
+ * content does not hash to its name), every checkpoint is read and a valid copy of that op found there is taken,
+ * so readers with and without checkpoints end with the same ops even in a container written by a misbehaving party.
+ */
 export async function crawlContainer(container: ContainerUrl, previous: ContainerState, context: CrawlContext): Promise<CrawlResult> {
-  const stale = (error: unknown, state: ContainerState, ops: SourcedOp[], refused: ContainerReport['refused']): CrawlResult => {
-    const status = error instanceof HttpError ? error.status : 0;
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      state: { ...state, error: { at: context.now().toISOString(), message, status } },
-      ops,
-      report: { container, outcome: 'stale', newOps: ops.length, refused, deferred: 0, error: message },
-    };
-  };
-
-  let listing;
+  let listing: ContainerListing;
   try {
     listing = await listContainer(context.fetch, container, { etag: previous.etag });
   } catch (error) {
-    return stale(error, previous, [], []);
+    return stale(container, context, error, previous, [], []);
   }
-  const fresh = (state: ContainerState): ContainerState => ({ ...state, lastSuccess: context.now().toISOString(), error: null });
   if (listing.notModified) {
-    return { state: fresh(previous), ops: [], report: { container, outcome: 'unchanged', newOps: 0, refused: [], deferred: 0, error: null } };
+    return { state: fresh(previous, context), ops: [], report: { container, outcome: 'unchanged', newOps: 0, refused: [], deferred: 0, error: null } };
   }
+  const plan = planCrawl({ container, members: listing.members, seen: new Set(previous.seen), knownIds: context.knownIds, limits: context.limits });
+  const crawl = new ContainerCrawl(container, previous, context, plan);
+  await crawl.run();
+  return crawl.result(listing.members, listing.etag);
+}
 
-  const { limits } = context;
-  const seen = new Set(previous.seen);
-  const refused: Array<{ url: string; reason: string }> = [];
-  const known = new Set<OpId>(context.knownIds);
+const fresh = (state: ContainerState, context: CrawlContext): ContainerState => ({ ...state, lastSuccess: context.now().toISOString(), error: null });
+
+function stale(container: ContainerUrl, context: CrawlContext, error: unknown, state: ContainerState, ops: SourcedOp[], refused: readonly Refusal[]): CrawlResult {
+  const message = messageOf(error);
+  return {
+    state: { ...state, error: { at: context.now().toISOString(), message, status: statusOf(error) } },
+    ops,
+    report: { container, outcome: 'stale', newOps: ops.length, refused, deferred: 0, error: message },
+  };
+}
+
+type Fetched = { readonly url: string; readonly id: OpId; readonly body: string };
+
+/** One crawl of a listed container: executes its plan, collecting ops, refusals and what was seen. */
+class ContainerCrawl {
+  private readonly seen: Set<string>;
+  private readonly refused: Refusal[];
+  private readonly known: Set<OpId>;
   /** Single members not fetched yet, by op id. */
-  const singles = new Map<OpId, string>();
-  /** Ids of every single member listed (fetched or not). */
-  const listedSingles = new Set<OpId>();
-  const packs: string[] = [];
-  const checkpoints: Array<{ url: string; name: string; count: number; hash: string }> = [];
-  for (const url of listing.members) {
-    const name = url.startsWith(container) ? url.slice(container.length) : '';
-    const member = classifyMember(name);
-    if (member.kind === 'op') listedSingles.add(member.id);
-    if (seen.has(url)) continue;
-    switch (member.kind) {
-      case 'op':
-        if (known.has(member.id)) seen.add(url);
-        else singles.set(member.id, url);
-        break;
-      case 'pack':
-        packs.push(url);
-        break;
-      case 'checkpoint':
-        checkpoints.push({ url, name, count: member.count, hash: member.hash });
-        break;
-      default:
-        seen.add(url);
-        refused.push({ url, reason: 'its name is not an op id (64 hex characters), pack-<hash> or checkpoint-<count>-<hash>, so it holds no ops' });
+  private readonly singles: Map<OpId, string>;
+  private readonly ops: SourcedOp[] = [];
+  /** Valid ops found in checkpoints, by id: used only for ops the container lists as single members. */
+  private readonly copies = new Map<OpId, AnyOp>();
+  private failure: unknown = null;
+  private deferred = 0;
+  private packsRead = 0;
+  private checkpointsRead = 0;
+  private fromCheckpoints = 0;
+  private fetched: Fetched[] = [];
+
+  constructor(
+    private readonly container: ContainerUrl,
+    private readonly previous: ContainerState,
+    private readonly context: CrawlContext,
+    private readonly plan: CrawlPlan,
+  ) {
+    this.seen = new Set([...previous.seen, ...plan.held, ...plan.refused.map((r) => r.url)]);
+    this.refused = [...plan.refused];
+    this.known = new Set(context.knownIds);
+    this.singles = new Map(plan.singles);
+  }
+
+  async run(): Promise<void> {
+    if (this.plan.readFirst) {
+      await this.readCheckpoints([this.plan.readFirst]);
+      this.resolveFromCopies();
+    }
+    const { fetch, deferred } = planFetches(this.singles, this.plan.packs, this.context.limits.maxNewMembers);
+    this.deferred = deferred;
+    this.context.onMembersFound?.(fetch.length);
+    await this.fetchAll(fetch);
+    if (this.failure !== null) return;
+    const lacking = lackingRefused(this.container, [...this.previous.refused, ...this.refused], this.plan.listedSingles, this.known);
+    const more = checkpointsForRefused(this.plan.checkpoints, this.seen, lacking.length);
+    if (more.length === 0) return;
+    await this.readCheckpoints(more);
+    this.resolveFromCopies();
+  }
+
+  result(members: readonly string[], etag: string | null): CrawlResult {
+    const { container } = this;
+    const state: ContainerState = {
+      // An interrupted or capped crawl must list again next time, so the ETag is kept only when everything was read.
+      etag: this.failure === null && this.deferred === 0 ? etag : null,
+      seen: [...this.seen].sort(),
+      refused: [...this.previous.refused, ...this.refused],
+      lastSuccess: this.previous.lastSuccess,
+      error: this.previous.error,
+      checkpoints: members.map((url) => url.slice(container.length)).filter((name) => classifyMember(name).kind === 'checkpoint'),
+    };
+    const extra = { packs: this.packsRead, checkpoints: this.checkpointsRead, fromCheckpoints: this.fromCheckpoints };
+    if (this.failure !== null) {
+      const result = stale(container, this.context, this.failure, state, this.ops, this.refused);
+      return { ...result, report: { ...result.report, ...extra } };
+    }
+    const report: ContainerReport = { container, outcome: 'updated', newOps: this.ops.length, refused: this.refused, deferred: this.deferred, error: null, ...extra };
+    return { state: fresh(state, this.context), ops: this.ops, report };
+  }
+
+  private take(op: AnyOp): void {
+    if (this.known.has(op.id)) return;
+    this.known.add(op.id);
+    this.ops.push({ op, container: this.container });
+  }
+
+  private onFetchError(url: string, error: unknown): void {
+    if (isHttpError(error) && !isRetryable(error) && !isNotFound(error) && !isDenied(error)) {
+      // The member itself is bad (e.g. too large): judged once, never fetched again.
+      this.refused.push({ url, reason: error.message });
+      this.seen.add(url);
+    } else if (!isNotFound(error)) {
+      this.failure ??= error;
     }
   }
-  checkpoints.sort((a, b) => b.count - a.count || (a.hash < b.hash ? 1 : a.hash > b.hash ? -1 : 0));
 
-  const ops: SourcedOp[] = [];
-  const take = (op: AnyOp) => {
-    if (known.has(op.id)) return;
-    known.add(op.id);
-    ops.push({ op, container });
-  };
-  let failure: unknown = null;
-  let packsRead = 0;
-  let checkpointsRead = 0;
-  let fromCheckpoints = 0;
-  /** Valid ops found in checkpoints, by id: used only for ops the container lists as single members. */
-  const copies = new Map<OpId, AnyOp>();
-  const onFetchError = (url: string, error: unknown) => {
-    if (error instanceof HttpError && !error.retryable && error.status !== 404 && error.status !== 401 && error.status !== 403) {
-      // The member itself is bad (e.g. too large): judged once, never fetched again.
-      refused.push({ url, reason: error.message });
-      seen.add(url);
-    } else if (!(error instanceof HttpError && error.status === 404)) {
-      failure ??= error;
-    }
-  };
-  const readPackAt = async (url: string, kind: 'pack' | 'checkpoint'): Promise<AnyOp[] | null> => {
+  private async readPackAt(url: string, kind: 'pack' | 'checkpoint'): Promise<AnyOp[] | null> {
+    const { limits, validator } = this.context;
     try {
-      const resource = await getResource(context.fetch, url, { maxBytes: limits.maxPackBytes });
-      const read = await readPack(resource.body, container, url.slice(container.length), context.validator, { maxOps: limits.maxPackOps });
-      refused.push(...read.refused);
-      seen.add(url);
-      if (kind === 'pack') packsRead++;
-      else checkpointsRead++;
+      const resource = await getResource(this.context.fetch, url, { maxBytes: limits.maxPackBytes });
+      const read = await readPack(resource.body, this.container, url.slice(this.container.length), validator, { maxOps: limits.maxPackOps });
+      this.refused.push(...read.refused);
+      this.seen.add(url);
+      if (kind === 'pack') this.packsRead++;
+      else this.checkpointsRead++;
       return read.ops;
     } catch (error) {
-      onFetchError(url, error);
+      this.onFetchError(url, error);
       return null;
     }
-  };
-  const readCheckpoints = async (which: typeof checkpoints) => {
-    for (const checkpoint of which) {
-      if (failure !== null || seen.has(checkpoint.url)) continue;
-      const read = await readPackAt(checkpoint.url, 'checkpoint');
-      for (const op of read ?? []) copies.set(op.id, op);
-    }
-  };
-  /** Takes, for every listed single this crawler lacks (unfetched, or refused), the valid copy a checkpoint holds. */
-  const resolveFromCopies = () => {
-    for (const [id, url] of [...singles]) {
-      const copy = copies.get(id);
-      if (!copy) continue;
-      take(copy);
-      singles.delete(id);
-      seen.add(url);
-      fromCheckpoints++;
-    }
-    for (const id of unresolvedRefused()) {
-      const copy = copies.get(id);
-      if (copy) take(copy);
-    }
-  };
-  /** Listed single members that were refused and whose op this crawler still lacks. */
-  const unresolvedRefused = (): OpId[] => {
-    const refusedIds = new Set<OpId>();
-    for (const { url } of [...previous.refused, ...refused]) {
-      const name = url.startsWith(container) ? url.slice(container.length) : '';
-      const member = classifyMember(name);
-      if (member.kind === 'op' && listedSingles.has(member.id) && !known.has(member.id)) refusedIds.add(member.id);
-    }
-    return [...refusedIds];
-  };
+  }
 
-  // A crawler far behind reads the newest checkpoint first (see the class comment for when).
-  const newest = checkpoints[0];
-  if (limits.useCheckpoints && newest) {
-    const have = listedSingles.size - singles.size;
-    const gain = newest.count - have;
-    if (singles.size >= limits.checkpointMinGain && gain >= Math.max(limits.checkpointMinGain, have)) {
-      await readCheckpoints([newest]);
-      resolveFromCopies();
+  private async readCheckpoints(which: readonly CheckpointMember[]): Promise<void> {
+    for (const checkpoint of which) {
+      if (this.failure !== null || this.seen.has(checkpoint.url)) continue;
+      const read = await this.readPackAt(checkpoint.url, 'checkpoint');
+      for (const op of read ?? []) this.copies.set(op.id, op);
     }
   }
 
-  const batch = [...[...singles].map(([id, url]) => ({ url, id, pack: false })), ...packs.map((url) => ({ url, id: null, pack: true }))].slice(0, limits.maxNewMembers);
-  const deferred = singles.size + packs.length - batch.length;
-  context.onMembersFound?.(batch.length);
+  /** Takes, for every listed single this crawler lacks (unfetched, or refused), the valid copy a checkpoint holds. */
+  private resolveFromCopies(): void {
+    for (const [id, url] of [...this.singles]) {
+      const copy = this.copies.get(id);
+      if (!copy) continue;
+      this.take(copy);
+      this.singles.delete(id);
+      this.seen.add(url);
+      this.fromCheckpoints++;
+    }
+    for (const id of lackingRefused(this.container, [...this.previous.refused, ...this.refused], this.plan.listedSingles, this.known)) {
+      const copy = this.copies.get(id);
+      if (copy) this.take(copy);
+    }
+  }
 
-  // Fetched single ops are judged in chunks: SHACL validates a chunk in one pass per op type, which costs less per op
-  // than one validation per resource, and each op still gets exactly the verdict it would get alone.
-  let fetched: Array<{ url: string; id: OpId; body: string }> = [];
-  const judge = async (documents: Array<{ url: string; id: OpId; body: string }>) => {
-    const results = await parseOpTurtles(documents.map(({ url, body }) => ({ turtle: body, baseIri: url })), context.validator);
+  /** Fetches the planned members with bounded concurrency; single ops are judged in chunks as they arrive. */
+  private async fetchAll(items: readonly FetchItem[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (this.failure === null && next < items.length) {
+        const item = items[next++]!;
+        try {
+          await this.fetchOne(item);
+        } finally {
+          this.context.onMemberDone?.();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.context.limits.concurrency, items.length) }, worker));
+    // What was fetched before a failure is still judged: it is on this device now, and need not be fetched again.
+    if (this.fetched.length > 0) await this.judge(this.fetched);
+  }
+
+  private async fetchOne(item: FetchItem): Promise<void> {
+    if (item.kind === 'pack') {
+      for (const op of (await this.readPackAt(item.url, 'pack')) ?? []) this.take(op);
+      return;
+    }
+    try {
+      const resource = await getResource(this.context.fetch, item.url, { maxBytes: this.context.limits.maxOpBytes });
+      this.fetched.push({ url: item.url, id: item.id, body: resource.body });
+    } catch (error) {
+      this.onFetchError(item.url, error);
+    }
+    if (this.fetched.length >= JUDGE_CHUNK) {
+      const documents = this.fetched;
+      this.fetched = [];
+      await this.judge(documents);
+    }
+  }
+
+  /**
+   * Judges fetched single ops together: SHACL validates a chunk in one pass per op type, which costs less per op
+   * than one validation per resource, and each op still gets exactly the verdict it would get alone.
+   */
+  private async judge(documents: readonly Fetched[]): Promise<void> {
+    const results = await parseOpTurtles(documents.map(({ url, body }) => ({ turtle: body, baseIri: url })), this.context.validator);
     documents.forEach(({ url, id }, k) => {
       const parsed = results[k]!;
-      if (!parsed.ok) refused.push({ url, reason: parsed.reason });
-      else if (parsed.op.id !== id) refused.push({ url, reason: `its content hashes to ${parsed.op.id.slice(0, 12)}…, not to its name: it was altered after it was written` });
-      else take(parsed.op);
-      seen.add(url);
-      singles.delete(id);
+      if (!parsed.ok) this.refused.push({ url, reason: parsed.reason });
+      else if (parsed.op.id !== id) this.refused.push({ url, reason: `its content hashes to ${parsed.op.id.slice(0, 12)}…, not to its name: it was altered after it was written` });
+      else this.take(parsed.op);
+      this.seen.add(url);
+      this.singles.delete(id);
     });
-  };
-  let next = 0;
-  const worker = async () => {
-    while (failure === null && next < batch.length) {
-      const item = batch[next++]!;
-      try {
-        if (item.pack) {
-          for (const op of (await readPackAt(item.url, 'pack')) ?? []) take(op);
-          continue;
-        }
-        const { url, id } = item as { url: string; id: OpId };
-        try {
-          const resource = await getResource(context.fetch, url, { maxBytes: limits.maxOpBytes });
-          fetched.push({ url, id, body: resource.body });
-        } catch (error) {
-          onFetchError(url, error);
-        }
-        if (fetched.length >= JUDGE_CHUNK) {
-          const documents = fetched;
-          fetched = [];
-          await judge(documents);
-        }
-      } finally {
-        context.onMemberDone?.();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limits.concurrency, batch.length) }, worker));
-  // What was fetched before a failure is still judged: it is on this device now, and need not be fetched again.
-  if (fetched.length > 0) await judge(fetched);
-
-  // A refused single member may have a valid copy in a checkpoint: then every checkpoint is read, so that this
-  // crawler ends with the same ops as one that read them all.
-  if (failure === null && unresolvedRefused().length > 0 && checkpoints.some((c) => !seen.has(c.url))) {
-    await readCheckpoints(checkpoints);
-    resolveFromCopies();
   }
-
-  const refusedAll = [...previous.refused, ...refused];
-  const state: ContainerState = {
-    // An interrupted or capped crawl must list again next time, so the ETag is kept only when everything was read.
-    etag: failure === null && deferred === 0 ? listing.etag : null,
-    seen: [...seen].sort(),
-    refused: refusedAll,
-    lastSuccess: previous.lastSuccess,
-    error: previous.error,
-    checkpoints: listing.members.map((url) => url.slice(container.length)).filter((name) => classifyMember(name).kind === 'checkpoint'),
-  };
-  const extra = { packs: packsRead, checkpoints: checkpointsRead, fromCheckpoints };
-  if (failure !== null) {
-    const result = stale(failure, state, ops, refused);
-    return { ...result, report: { ...result.report, ...extra } };
-  }
-  return { state: fresh(state), ops, report: { container, outcome: 'updated', newOps: ops.length, refused, deferred, error: null, ...extra } };
 }

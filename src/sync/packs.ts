@@ -22,8 +22,8 @@ import { isOpId, type ContainerUrl, type OpId } from '../model/ids.ts';
 import type { AnyOp } from '../model/ops.ts';
 import { opsToPackTurtle, parseOpPack, type OpValidator } from '../rdf/op-turtle.ts';
 
-export const PACK_PREFIX = 'pack-';
-export const CHECKPOINT_PREFIX = 'checkpoint-';
+const PACK_PREFIX = 'pack-';
+const CHECKPOINT_PREFIX = 'checkpoint-';
 
 export type MemberName =
   | { readonly kind: 'op'; readonly id: OpId }

@@ -1,16 +1,20 @@
 import { acceptanceOf, assertPartyMayWrite, buildableOps, makeOp, MAX_CLOCK_DRIFT_MS, proposalOf } from '../model/builder.ts';
-import { FedinvoiceError, HttpError, OpRefusedError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf, OpRefusedError } from '../model/errors.ts';
 import { fold } from '../model/fold.ts';
 import { asContainerUrl, isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
-import type { AnyOp, Op, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
+import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
 import type { Side } from '../model/roles.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
-import { opToTurtle, type OpValidator } from '../rdf/op-turtle.ts';
+import type { OpValidator } from '../rdf/op-turtle.ts';
+import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
-import { classifyMember, newestCheckpoint, packResource } from './packs.ts';
-import { emptyContainerState, type ContainerState, type DeviceStore, type InvoiceRef, type OutboxEntry } from './store.ts';
+import { Outbox, type OutboxReport } from './outbox.ts';
+import { packResource } from './packs.ts';
+import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
+
+export type { OutboxReport } from './outbox.ts';
 
 /** Who this device is: the pod decides what it may write; `side` only drives the local refusal of seed 000. */
 export interface DeviceIdentity {
@@ -33,7 +37,7 @@ export interface ReplicaOptions {
   readonly onProgress?: (progress: { done: number; total: number }) => void;
   /**
    * After a sync, write a checkpoint of this party's single ops when at least this many (and at least a quarter
-   * of those the newest checkpoint holds) are not in one yet. 0: never automatically. Default 200.
+   * of those the newest checkpoint holds) are not in one yet (checkpoint-policy.ts). 0: never automatically. Default 200.
    */
   readonly checkpointEvery?: number;
 }
@@ -53,13 +57,6 @@ export interface CheckpointResult {
   readonly url: string;
   readonly ops: number;
   readonly outcome: 'created' | 'existed';
-}
-
-export interface OutboxReport {
-  readonly pushed: number;
-  /** Ops still waiting in the outbox (the pod could not take them now). */
-  readonly queued: number;
-  readonly error: string | null;
 }
 
 export interface WriteResult {
@@ -99,6 +96,12 @@ export class Replica {
   readonly fetch: typeof fetch;
   private readonly limits: CrawlLimits;
   private readonly now: () => number;
+  private readonly outbox: Outbox;
+  /**
+   * The ops and fold this device last saw for an invoice, so that a write folds once, not three times. Every sync
+   * reloads from the store (which another process using the same profile may have written to) and refreshes it.
+   */
+  private readonly lastSeen = new Map<InvoiceId, { ops: SourcedOp[]; invoice: FoldedInvoice }>();
 
   constructor(private readonly options: ReplicaOptions) {
     const inner = options.fetch;
@@ -108,6 +111,7 @@ export class Replica {
     }) as typeof fetch;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
+    this.outbox = new Outbox(options.store, this.fetch);
   }
 
   get identity(): DeviceIdentity {
@@ -173,21 +177,8 @@ export class Replica {
    * Refused locally, with nothing written, when the party may not write it or the fold would reject it.
    */
   async write<T extends OpType>(invoiceId: InvoiceId, type: T, payload: PayloadByType[T]): Promise<WriteResult> {
-    const ref = await this.requireInvoice(invoiceId);
-    assertPartyMayWrite(this.identity.side, type);
-    const { ops: known } = await this.latest(ref);
-    const view = await this.buildingView(ref);
-    const op = makeOp(type, payload, { invoiceId, device: this.identity.device, heads: view.heads, latestClock: view.latestClock }, this.now()) as Op<T> & AnyOp;
-    const sourced: SourcedOp = { op, container: ref.ownContainer };
-    const after = foldRef([...known, sourced], ref);
-    const verdict = after.log.find((entry) => entry.opId === op.id);
-    if (verdict?.state === 'rejected') throw new OpRefusedError(`${type} was not written: ${verdict.reason}`);
-
-    await this.options.store.enqueue({ op, container: ref.ownContainer, queuedAt: new Date(this.now()).toISOString() });
-    await this.options.store.appendOps(invoiceId, [sourced]);
-    this.remember(invoiceId, [...known, sourced], after);
-    const outbox = await this.pushOutbox(invoiceId);
-    return { op, outbox };
+    const { ops, outbox } = await this.writeBatch(invoiceId, [{ type, payload }]);
+    return { op: ops[0]!, outbox };
   }
 
   /**
@@ -201,108 +192,52 @@ export class Replica {
     for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
     const { ops: known } = await this.latest(ref);
     const view = await this.buildingView(ref);
-    let heads = view.heads;
-    let latestClock = view.latestClock;
-    const ops: AnyOp[] = [];
     const now = this.now();
-    for (const entry of entries) {
-      const op = makeOp(entry.type, entry.payload, { invoiceId, device: this.identity.device, heads, latestClock }, now) as AnyOp;
-      ops.push(op);
-      heads = [op.id];
-      latestClock = op.clock;
-    }
+    const ops = this.makeOps(ref, entries, view, now);
     const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
     const after = foldRef([...known, ...sourced], ref);
-    const ids = new Set<OpId>(ops.map((op) => op.id));
-    const bad = after.log.find((entry) => ids.has(entry.opId) && entry.state === 'rejected');
-    if (bad) throw new OpRefusedError(`the batch was not written: its ${bad.type} ${bad.opId.slice(0, 12)}… would be rejected: ${bad.reason}`);
+    assertAccepted(after, ops);
 
-    const batch = `batch-${ops[0]!.id}`;
-    const queuedAt = new Date(now).toISOString();
-    for (const op of ops) await this.options.store.enqueue({ op, container: ref.ownContainer, queuedAt, batch });
+    await this.outbox.enqueue(ops, ref.ownContainer, new Date(now).toISOString());
     await this.options.store.appendOps(invoiceId, sourced);
     this.remember(invoiceId, [...known, ...sourced], after);
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
+  /** The batch's ops, chained: the first builds on `view`, each next one on the one before. */
+  private makeOps(ref: InvoiceRef, entries: readonly BatchEntry[], view: FoldedInvoice, now: number): AnyOp[] {
+    let heads = view.heads;
+    let latestClock = view.latestClock;
+    return entries.map((entry) => {
+      const op = makeOp(entry.type, entry.payload, { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock }, now) as AnyOp;
+      heads = [op.id];
+      latestClock = op.clock;
+      return op;
+    });
+  }
+
   /** Puts queued ops on the pod: a batch as one pack, any other op alone. A pod that cannot take them now leaves them queued: never lost, never doubled. */
-  async pushOutbox(invoiceId?: InvoiceId): Promise<OutboxReport> {
-    const entries = await this.options.store.outbox(invoiceId);
-    // Ops of one batch go together (in the place of the first one); a batch cut short by a crash is a smaller pack.
-    const groups: OutboxEntry[][] = [];
-    const batches = new Map<string, OutboxEntry[]>();
-    for (const entry of entries) {
-      const key = entry.batch ? `${entry.container} ${entry.batch}` : undefined;
-      const group = key ? batches.get(key) : undefined;
-      if (group) group.push(entry);
-      else {
-        const fresh = [entry];
-        groups.push(fresh);
-        if (key) batches.set(key, fresh);
-      }
-    }
-    let pushed = 0;
-    for (const group of groups) {
-      const first = group[0]!;
-      try {
-        if (group.length === 1) await putImmutable(this.fetch, `${first.container}${first.op.id}`, opToTurtle(first.op));
-        else {
-          const pack = packResource('pack', group.map((entry) => entry.op));
-          await putImmutable(this.fetch, `${first.container}${pack.name}`, pack.turtle);
-          await this.markSeen(first.op.invoiceId, first.container, `${first.container}${pack.name}`);
-        }
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const retry = error instanceof HttpError && error.retryable ? ' It stays in the outbox; the next command or `fedinvoice sync` pushes it.' : ' It stays in the outbox.';
-        return { pushed, queued: entries.length - pushed, error: message + retry };
-      }
-      for (const entry of group) await this.options.store.dequeue(entry.op.id);
-      pushed += group.length;
-    }
-    return { pushed, queued: 0, error: null };
+  pushOutbox(invoiceId?: InvoiceId): Promise<OutboxReport> {
+    return this.outbox.push(invoiceId);
   }
 
   /**
    * Writes a checkpoint: one resource holding a copy of every single op this device has read from its party's
-   * container (never an op only in the outbox or only in a pack: a checkpoint holds nothing that is not also a
-   * single member). A new device then reads it instead of one GET per op. Returns null when there is nothing to pack.
+   * container (checkpoint-policy.ts says which). A new device then reads it instead of one GET per op. Returns null
+   * when there is nothing to pack.
    */
   async writeCheckpoint(invoiceId: InvoiceId): Promise<CheckpointResult | null> {
     const ref = await this.requireInvoice(invoiceId);
     const state = (await this.options.store.loadContainerStates(invoiceId))[ref.ownContainer];
     if (!state) return null;
-    const singles = new Set<string>();
-    for (const url of state.seen) {
-      const member = classifyMember(url.startsWith(ref.ownContainer) ? url.slice(ref.ownContainer.length) : '');
-      if (member.kind === 'op') singles.add(member.id);
-    }
-    for (const { url } of state.refused) singles.delete(url.slice(ref.ownContainer.length));
-    const ops = (await this.options.store.loadOps(invoiceId)).filter((s) => s.container === ref.ownContainer && singles.has(s.op.id)).map((s) => s.op);
+    const ids = checkpointContents(ref.ownContainer, state);
+    const ops = (await this.options.store.loadOps(invoiceId)).filter((s) => s.container === ref.ownContainer && ids.has(s.op.id)).map((s) => s.op);
     if (ops.length < 2) return null;
     const pack = packResource('checkpoint', ops);
     const url = `${ref.ownContainer}${pack.name}`;
     const outcome = await putImmutable(this.fetch, url, pack.turtle);
-    await this.markSeen(invoiceId, ref.ownContainer, url);
+    await markSeen(this.options.store, invoiceId, ref.ownContainer, url);
     return { url, ops: pack.count, outcome };
-  }
-
-  /** A pack or checkpoint this device wrote holds only ops it has: its own crawls need not read it. */
-  private async markSeen(invoiceId: InvoiceId, container: ContainerUrl, url: string): Promise<void> {
-    const states = await this.options.store.loadContainerStates(invoiceId);
-    const state = states[container] ?? emptyContainerState();
-    if (state.seen.includes(url)) return;
-    states[container] = { ...state, seen: [...state.seen, url].sort() };
-    await this.options.store.saveContainerStates(invoiceId, states);
-  }
-
-  /** Whether this party's container has enough single ops that no checkpoint holds yet (see `checkpointEvery`). */
-  private checkpointDue(ref: InvoiceRef, state: ContainerState | undefined): boolean {
-    const every = this.options.checkpointEvery ?? 200;
-    if (every <= 0 || !state) return false;
-    let singles = 0;
-    for (const url of state.seen) if (classifyMember(url.slice(ref.ownContainer.length)).kind === 'op') singles++;
-    const covered = newestCheckpoint(state.checkpoints ?? [])?.count ?? 0;
-    return singles - covered >= Math.max(every, Math.ceil(covered / 4));
   }
 
   /** What this device knows of each container it crawls for the invoice (last success, last error), without touching the network. */
@@ -315,13 +250,6 @@ export class Replica {
     const ref = await this.requireInvoice(invoiceId);
     return foldRef(await this.options.store.loadOps(invoiceId), ref);
   }
-
-  /** Pushes the outbox, crawls every participant's container, stores what is new and folds. Never throws for a pod that is down. */
-  /**
-   * The ops and fold this device last saw for an invoice, so that a write folds once, not three times. Every sync
-   * reloads from the store (which another process using the same profile may have written to) and refreshes it.
-   */
-  private readonly lastSeen = new Map<InvoiceId, { ops: SourcedOp[]; invoice: FoldedInvoice }>();
 
   private remember(invoiceId: InvoiceId, ops: SourcedOp[], invoice: FoldedInvoice): void {
     this.lastSeen.set(invoiceId, { ops, invoice });
@@ -369,42 +297,37 @@ export class Replica {
     return fresh;
   }
 
+  /** Pushes the outbox, crawls every participant's container, stores what is new and folds. Never throws for a pod that is down. */
   async sync(invoiceId: InvoiceId): Promise<SyncResult> {
     const startRequests = this.requestCount;
     const ref = await this.requireInvoice(invoiceId);
     const outbox = await this.pushOutbox(invoiceId);
-    const store = this.options.store;
-    const known = await store.loadOps(invoiceId);
-    const knownIds = new Set<OpId>(known.map((sourced) => sourced.op.id));
-    const states = await store.loadContainerStates(invoiceId);
-    const reports = new Map<ContainerUrl, ContainerReport>();
-    let newOps = 0;
-    let invoice = foldRef(known, ref);
-    let done = 0;
-    let total = 0;
-    const progress = this.options.onProgress;
+    const known = await this.options.store.loadOps(invoiceId);
+    const states = await this.options.store.loadContainerStates(invoiceId);
+    const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states);
+    await this.options.store.saveContainerStates(invoiceId, states);
+    await this.grantParticipants(ref, invoice);
+    const checkpoint = await this.checkpointIfDue(ref, states[ref.ownContainer], reports.get(ref.ownContainer));
+    this.remember(invoiceId, known, invoice);
+    return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps, checkpoint };
+  }
 
-    // New ops can admit new participants, whose containers are then crawled too.
+  /**
+   * Crawls every participant's container, appending what is new to the store and to `known`, and updating `states`.
+   * New ops can admit new participants, whose containers are then crawled too (up to four rounds).
+   */
+  private async crawlParticipants(ref: InvoiceRef, known: SourcedOp[], states: Record<string, ContainerState>) {
+    const knownIds = new Set<OpId>(known.map((sourced) => sourced.op.id));
+    const reports = new Map<ContainerUrl, ContainerReport>();
+    const progress = this.progressCounter();
+    let invoice = foldRef(known, ref);
+    let newOps = 0;
     for (let round = 0; round < 4; round++) {
       const containers = new Set<ContainerUrl>([...ref.seedContainers, ref.ownContainer, ...invoice.participants.map((p) => p.container)]);
       const todo = [...containers].filter((container) => !reports.has(container)).sort();
       if (todo.length === 0) break;
-      const results = await Promise.all(
-        todo.map((container) =>
-          crawlContainer(container, states[container] ?? emptyContainerState(), {
-            fetch: this.fetch,
-            validator: this.options.validator,
-            limits: this.limits,
-            knownIds,
-            now: () => new Date(this.now()),
-            onMembersFound: (count) => {
-              total += count;
-              progress?.({ done, total });
-            },
-            onMemberDone: () => progress?.({ done: ++done, total }),
-          }),
-        ),
-      );
+      const context = { fetch: this.fetch, validator: this.options.validator, limits: this.limits, knownIds, now: () => new Date(this.now()), ...progress };
+      const results = await Promise.all(todo.map((container) => crawlContainer(container, states[container] ?? emptyContainerState(), context)));
       const fresh: SourcedOp[] = [];
       todo.forEach((container, i) => {
         const result = results[i]!;
@@ -415,25 +338,37 @@ export class Replica {
           fresh.push(sourced);
         }
       });
-      if (fresh.length) {
-        await store.appendOps(invoiceId, fresh);
-        known.push(...fresh);
-        newOps += fresh.length;
-        invoice = foldRef(known, ref);
-      }
+      if (fresh.length === 0) continue;
+      await this.options.store.appendOps(ref.invoiceId, fresh);
+      known.push(...fresh);
+      newOps += fresh.length;
+      invoice = foldRef(known, ref);
     }
-    await store.saveContainerStates(invoiceId, states);
-    await this.grantParticipants(ref, invoice);
-    let checkpoint: CheckpointResult | null = null;
-    if (reports.get(ref.ownContainer)?.outcome === 'updated' && this.checkpointDue(ref, states[ref.ownContainer])) {
-      try {
-        checkpoint = await this.writeCheckpoint(invoiceId);
-      } catch {
-        // Only an optimisation: the next sync tries again.
-      }
+    return { invoice, reports, newOps };
+  }
+
+  /** The crawler's progress callbacks, counting members over every container of one sync. */
+  private progressCounter(): { onMembersFound: (count: number) => void; onMemberDone: () => void } {
+    const progress = this.options.onProgress;
+    let done = 0;
+    let total = 0;
+    return {
+      onMembersFound: (count) => {
+        total += count;
+        progress?.({ done, total });
+      },
+      onMemberDone: () => progress?.({ done: ++done, total }),
+    };
+  }
+
+  private async checkpointIfDue(ref: InvoiceRef, state: ContainerState | undefined, report: ContainerReport | undefined): Promise<CheckpointResult | null> {
+    const every = this.options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    if (!checkpointDue({ container: ref.ownContainer, state, crawled: report?.outcome, every })) return null;
+    try {
+      return await this.writeCheckpoint(ref.invoiceId);
+    } catch {
+      return null; // Only an optimisation: the next sync tries again.
     }
-    this.remember(invoiceId, known, invoice);
-    return { invoice, containers: [...reports.values()], outbox, requests: this.requestCount - startRequests, newOps, checkpoint };
   }
 
   listLocalInvoices(): Promise<InvoiceRef[]> {
@@ -450,7 +385,7 @@ export class Replica {
         : listing.members.map((url) => url.slice(`${this.identity.podRoot}invoices/`.length).replace(/\/$/, '')).filter(isInvoiceId);
       return { local, onPod: onPod as InvoiceId[], error: null };
     } catch (error) {
-      return { local, onPod: [], error: error instanceof Error ? error.message : String(error) };
+      return { local, onPod: [], error: messageOf(error) };
     }
   }
 
@@ -473,4 +408,13 @@ export class Replica {
     if (!ref) throw new FedinvoiceError(`invoice ${invoiceId} is not known on this device: create it with \`fedinvoice create\` or join it with \`fedinvoice join\``);
     return ref;
   }
+}
+
+/** Refuses (throws, nothing written) unless the fold accepted every op made: one op by its own name, a batch as a whole. */
+function assertAccepted(after: FoldedInvoice, ops: readonly AnyOp[]): void {
+  const ids = new Set<OpId>(ops.map((op) => op.id));
+  const bad = after.log.find((entry) => ids.has(entry.opId) && entry.state === 'rejected');
+  if (!bad) return;
+  if (ops.length === 1) throw new OpRefusedError(`${bad.type} was not written: ${bad.reason}`);
+  throw new OpRefusedError(`the batch was not written: its ${bad.type} ${bad.opId.slice(0, 12)}… would be rejected: ${bad.reason}`);
 }

@@ -65,6 +65,15 @@ export const outboxOrder = (a: OutboxEntry, b: OutboxEntry): number =>
 
 export const emptyContainerState = (): ContainerState => ({ etag: null, seen: [], refused: [], lastSuccess: null, error: null });
 
+/** Records a member as seen, so crawls do not fetch it (a pack or checkpoint this device wrote holds only ops it has). */
+export async function markSeen(store: DeviceStore, invoiceId: InvoiceId, container: ContainerUrl, url: string): Promise<void> {
+  const states = await store.loadContainerStates(invoiceId);
+  const state = states[container] ?? emptyContainerState();
+  if (state.seen.includes(url)) return;
+  states[container] = { ...state, seen: [...state.seen, url].sort() };
+  await store.saveContainerStates(invoiceId, states);
+}
+
 /** In memory: for tests, and for embedders that keep their own persistence. */
 export class MemoryDeviceStore implements DeviceStore {
   private readonly invoices = new Map<InvoiceId, InvoiceRef>();

@@ -6,6 +6,7 @@
  *
  * Syncs never overlap: a change announced during a sync runs one more sync right after it.
  */
+import { messageOf } from '../model/errors.ts';
 import type { InvoiceId } from '../model/ids.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { Replica } from '../sync/replica.ts';
@@ -176,7 +177,7 @@ export class LiveInvoice {
     try {
       result = await this.replica.sync(this.invoiceId);
     } catch (error) {
-      this.publish({ ...this.current, syncError: error instanceof Error ? error.message : String(error), syncedAt: new Date(this.now()).toISOString(), newOps: 0 });
+      this.publish({ ...this.current, syncError: messageOf(error), syncedAt: new Date(this.now()).toISOString(), newOps: 0 });
       return;
     }
     if (this.stopped) return;
@@ -226,7 +227,7 @@ export class LiveInvoice {
       try {
         listener(this.current);
       } catch (error) {
-        this.options.log?.(`a viewer listener failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.options.log?.(`a viewer listener failed: ${messageOf(error)}`);
       }
     }
   }

@@ -3,8 +3,8 @@
  * already running (e.g. started by `npm start` in another terminal). Data folder: $FEDINVOICE_DATA or ./data.
  * Profile: --profile, else $FEDINVOICE_PROFILE, else buyer-desktop. Listens on 127.0.0.1 only.
  */
-import { dataDirOf } from '../cli/device.ts';
 import { FedinvoiceError } from '../model/errors.ts';
+import { dataDirOf } from '../pod/profile.ts';
 import { startProfileViewer } from './profiles.ts';
 
 function arg(name: string): string | undefined {

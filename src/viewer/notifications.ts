@@ -12,13 +12,14 @@
  * Nothing here trusts the pod's answers beyond their shape: URLs must be http(s) (ws(s) for `receiveFrom`).
  */
 import { Parser } from 'n3';
-import { FedinvoiceError, HttpError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
+import { HttpError } from '../pod/http-error.ts';
 import { httpErrorFor, send } from '../pod/resources.ts';
 
-export const STORAGE_DESCRIPTION_REL = 'http://www.w3.org/ns/solid/terms#storageDescription';
+const STORAGE_DESCRIPTION_REL = 'http://www.w3.org/ns/solid/terms#storageDescription';
 const NOTIFY = 'http://www.w3.org/ns/solid/notifications#';
-export const NOTIFY_SUBSCRIPTION = `${NOTIFY}subscription`;
-export const NOTIFY_CHANNEL_TYPE = `${NOTIFY}channelType`;
+const NOTIFY_SUBSCRIPTION = `${NOTIFY}subscription`;
+const NOTIFY_CHANNEL_TYPE = `${NOTIFY}channelType`;
 export const WEBSOCKET_CHANNEL_2023 = `${NOTIFY}WebSocketChannel2023`;
 const NOTIFICATION_CONTEXT = 'https://www.w3.org/ns/solid/notification/v1';
 /** A storage description is a few hundred bytes; refuse to parse anything absurd. */
@@ -29,7 +30,7 @@ export class NotificationsUnavailableError extends FedinvoiceError {
   override readonly name = 'NotificationsUnavailableError';
 }
 
-export interface LinkValue {
+interface LinkValue {
   readonly target: string;
   readonly rels: readonly string[];
 }
@@ -38,7 +39,7 @@ export interface LinkValue {
  * Parses an HTTP Link header (RFC 8288) into targets and their relation types. `Headers.get('link')` joins
  * several Link headers with ", ", so values are split on commas outside `<…>` and quoted strings.
  */
-export function parseLinkHeader(header: string | null): LinkValue[] {
+function parseLinkHeader(header: string | null): LinkValue[] {
   if (!header) return [];
   const links: LinkValue[] = [];
   let i = 0;
@@ -77,7 +78,7 @@ function httpUrl(value: string, base: string): string | null {
 }
 
 /** The storage description a resource links to (HEAD, authenticated). */
-export async function findStorageDescription(fetchFn: typeof fetch, resource: string): Promise<string> {
+async function findStorageDescription(fetchFn: typeof fetch, resource: string): Promise<string> {
   const response = await send(fetchFn, resource, { method: 'HEAD' });
   await response.body?.cancel().catch(() => undefined);
   if (!response.ok) throw httpErrorFor(response, resource, 'read');
@@ -88,7 +89,7 @@ export async function findStorageDescription(fetchFn: typeof fetch, resource: st
 }
 
 /** Subscription services for `channelType` listed in a storage description. */
-export async function findSubscriptionServices(fetchFn: typeof fetch, description: string, channelType = WEBSOCKET_CHANNEL_2023): Promise<string[]> {
+async function findSubscriptionServices(fetchFn: typeof fetch, description: string, channelType = WEBSOCKET_CHANNEL_2023): Promise<string[]> {
   const response = await send(fetchFn, description, { method: 'GET', headers: { accept: 'text/turtle' } });
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
@@ -100,7 +101,7 @@ export async function findSubscriptionServices(fetchFn: typeof fetch, descriptio
   try {
     quads = new Parser({ baseIRI: description, format: 'text/turtle' }).parse(text);
   } catch (error) {
-    throw new NotificationsUnavailableError(`The storage description ${description} is not valid Turtle: ${error instanceof Error ? error.message : String(error)}`);
+    throw new NotificationsUnavailableError(`The storage description ${description} is not valid Turtle: ${messageOf(error)}`);
   }
   const listed = new Set(quads.filter((q) => q.predicate.value === NOTIFY_SUBSCRIPTION && q.object.termType === 'NamedNode').map((q) => q.object.value));
   const services = quads

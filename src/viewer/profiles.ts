@@ -2,10 +2,9 @@
  * The viewer over the device profiles `npm start` writes (<dataDir>/profiles/*.json): each profile is logged in
  * on first use, on the server side only. Used by `npm start` and by `npm run viewer` (pods already running).
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { openDevice, type OpenDevice } from '../cli/device.ts';
 import { FedinvoiceError } from '../model/errors.ts';
+import { listProfiles, profilesDirOf } from '../pod/profile.ts';
+import { openDevice, type OpenDevice } from '../sync/device.ts';
 import { startViewer, type Viewer, type ViewerOptions } from './server.ts';
 
 export const DEFAULT_PROFILE = 'buyer-desktop';
@@ -16,14 +15,6 @@ export interface ProfileViewerOptions extends Omit<ViewerOptions, 'replica' | 'r
   readonly profile?: string;
 }
 
-export async function listProfiles(dataDir: string): Promise<string[]> {
-  try {
-    return (await readdir(join(dataDir, 'profiles'))).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length)).sort();
-  } catch {
-    return [];
-  }
-}
-
 /** Starts the viewer acting as `profile` (switchable on the page to any other profile of the data folder). */
 export async function startProfileViewer(options: ProfileViewerOptions): Promise<Viewer> {
   const profiles = await listProfiles(options.dataDir);
@@ -31,8 +22,8 @@ export async function startProfileViewer(options: ProfileViewerOptions): Promise
   if (!profiles.includes(profile)) {
     throw new FedinvoiceError(
       profiles.length
-        ? `There is no device profile "${profile}" in ${join(options.dataDir, 'profiles')}; choose one of ${profiles.join(', ')}.`
-        : `There are no device profiles in ${join(options.dataDir, 'profiles')}: run \`npm start\` first (or set FEDINVOICE_DATA).`,
+        ? `There is no device profile "${profile}" in ${profilesDirOf(options.dataDir)}; choose one of ${profiles.join(', ')}.`
+        : `There are no device profiles in ${profilesDirOf(options.dataDir)}: run \`npm start\` first (or set FEDINVOICE_DATA).`,
     );
   }
   const opened: OpenDevice[] = [];

@@ -3,10 +3,10 @@
  * page loads one stylesheet and one script from /static/ (no inline script or style: the Content-Security-Policy
  * forbids them, so even a rendering mistake could not run op content as script).
  */
-import { money } from '../cli/format.ts';
 import type { WebId } from '../model/ids.ts';
 import type { Author, FoldedInvoice, LogEntry, OpSummary, Totals } from '../model/invoice.ts';
 import type { PartyInfo } from '../model/ops.ts';
+import { money, unitPrice } from '../present/money.ts';
 import { externalLink, html, type Html } from './html.ts';
 import type { InvoiceSnapshot, PodStatus } from './live.ts';
 
@@ -55,14 +55,6 @@ function day(value: string | null): Html {
   const date = new Date(`${value}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return html`${value}`;
   return html`<time datetime="${value}">${dateFormat.format(date)}</time>`;
-}
-
-/** A unit price: exact, with at least the currency's minor digits ("€2.50", "€0.045"). */
-function price(value: string | null, currency: string | null): string {
-  if (value === null || !currency) return money(value, currency);
-  const minor = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().minimumFractionDigits ?? 2;
-  const digits = value.split('.')[1]?.length ?? 0;
-  return money(digits >= minor ? value : `${value}${digits === 0 ? '.' : ''}${'0'.repeat(minor - digits)}`, currency);
 }
 
 const amount = (value: string | null, currency: string | null): Html => html`<span class="num">${money(value, currency)}</span>`;
@@ -315,11 +307,11 @@ function linesSection(invoice: FoldedInvoice): Html {
   <td class="num">${line.desired}</td>
   <td class="num">${line.available === null ? html`<span class="muted" title="no stock op: unlimited">no limit</span>` : line.available}</td>
   <td class="num"><strong>${line.qty}</strong></td>
-  <td class="num">${line.unitPrice === null ? html`<span class="muted">not quoted</span>` : price(line.unitPrice, c)}</td>
+  <td class="num">${line.unitPrice === null ? html`<span class="muted">not quoted</span>` : unitPrice(line.unitPrice, c)}</td>
   <td class="num">${percent(line.taxRate)}</td>
   <td class="num">${
     line.bid
-      ? html`${price(line.bid.unitPrice, c)} <span class="muted">at ${percent(line.bid.taxRate)}</span><br>${
+      ? html`${unitPrice(line.bid.unitPrice, c)} <span class="muted">at ${percent(line.bid.taxRate)}</span><br>${
           line.bid.accepted ? html`<span class="tag ok">accepted</span>` : html`<span class="tag">not accepted</span>`
         }`
       : html`<span class="muted">—</span>`
@@ -344,7 +336,7 @@ function catalog(invoice: FoldedInvoice): Html {
   const c = invoice.currency;
   return html`<details class="catalog"><summary>Offered by the seller but not in the cart (${invoice.catalog.length})</summary>
 <ul class="plain">${invoice.catalog.map(
-    (entry) => html`<li><strong>${entry.productCode}</strong>: ${entry.unitPrice === null ? 'not quoted' : html`${price(entry.unitPrice, c)} at ${percent(entry.taxRate)} VAT`}, ${
+    (entry) => html`<li><strong>${entry.productCode}</strong>: ${entry.unitPrice === null ? 'not quoted' : html`${unitPrice(entry.unitPrice, c)} at ${percent(entry.taxRate)} VAT`}, ${
       entry.available === null ? 'no stock limit' : `${entry.available} available`
     }</li>`,
   )}</ul></details>`;

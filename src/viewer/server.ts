@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FedinvoiceError } from '../model/errors.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { isInvoiceId, type InvoiceId } from '../model/ids.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { Replica } from '../sync/replica.ts';
@@ -166,7 +166,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const server = http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       const notFound = error instanceof NotFound;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       if (!notFound) log(`error serving ${request.url}: ${message}`);
       if (response.headersSent) {
         response.end();

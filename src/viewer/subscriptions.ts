@@ -5,7 +5,8 @@
  * may have been written while it was down), calls `onChange(container)`: the caller re-syncs.
  */
 import WebSocket from 'ws';
-import { HttpError } from '../model/errors.ts';
+import { messageOf } from '../model/errors.ts';
+import { isDenied, isNotFound } from '../pod/http-error.ts';
 import { discoverSubscriptionService, subscribe, WEBSOCKET_CHANNEL_2023 } from './notifications.ts';
 
 export type ChannelState = 'connecting' | 'live' | 'down';
@@ -44,8 +45,6 @@ interface Entry {
   /** Bumped on every (re)connect: events of an older socket are ignored. */
   generation: number;
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class Subscriptions {
   private readonly entries = new Map<string, Entry>();
@@ -139,7 +138,7 @@ export class Subscriptions {
           service = await discoverSubscriptionService(this.options.fetch, container, this.options.channelType ?? WEBSOCKET_CHANNEL_2023);
         } catch (error) {
           // The container does not exist yet: listen to its parent, which announces its creation.
-          if (!(error instanceof HttpError && error.status === 404)) throw error;
+          if (!isNotFound(error)) throw error;
           topic = new URL('../', container).href;
           service = await discoverSubscriptionService(this.options.fetch, topic, this.options.channelType ?? WEBSOCKET_CHANNEL_2023);
         }
@@ -150,7 +149,7 @@ export class Subscriptions {
           receiveFrom = (await subscribe(this.options.fetch, service, topic, this.options.channelType)).receiveFrom;
         } catch (error) {
           // CSS answers a subscription to a resource that does not exist with 404 (or 403 when it is not readable).
-          if (topic !== container || !(error instanceof HttpError && (error.status === 404 || error.status === 403))) throw error;
+          if (topic !== container || !(isNotFound(error) || isDenied(error))) throw error;
           topic = new URL('../', container).href;
           receiveFrom = (await subscribe(this.options.fetch, service, topic, this.options.channelType)).receiveFrom;
         }
@@ -159,7 +158,7 @@ export class Subscriptions {
         throw error;
       }
     } catch (error) {
-      if (current()) this.down(container, entry, describe(error));
+      if (current()) this.down(container, entry, messageOf(error));
       return;
     }
     if (!current()) return;
@@ -179,7 +178,7 @@ export class Subscriptions {
       if (current()) this.options.onChange(container);
     });
     socket.on('error', (error) => {
-      if (current()) this.down(container, entry, `the notification channel failed (${describe(error).replace(/wss?:\/\/\S+/g, '…')})`);
+      if (current()) this.down(container, entry, `the notification channel failed (${messageOf(error).replace(/wss?:\/\/\S+/g, '…')})`);
     });
     socket.on('close', () => {
       if (current()) this.down(container, entry, 'the notification channel closed');

@@ -5,7 +5,8 @@
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FedinvoiceError, HttpError } from '../../src/model/errors.ts';
+import { FedinvoiceError } from '../../src/model/errors.ts';
+import { HttpError } from '../../src/pod/http-error.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
 import { getResource, listContainer, putImmutable } from '../../src/pod/resources.ts';

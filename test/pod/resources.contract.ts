@@ -3,7 +3,7 @@
  * (resources.memory.test.ts, resources.file.test.ts). Each run starts ONE server with one party.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpError } from '../../src/model/errors.ts';
+import { HttpError } from '../../src/pod/http-error.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { BodyTooLargeError, ensureContainer, getResource, listContainer, putImmutable } from '../../src/pod/resources.ts';
 import type { SinglePod, TestParty } from '../support/pods.ts';

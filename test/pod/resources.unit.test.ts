@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpError } from '../../src/model/errors.ts';
+import { HttpError } from '../../src/pod/http-error.ts';
 import { aclLinkOf } from '../../src/pod/acl.ts';
 import { BodyTooLargeError, getResource, listContainer, parseMembers, putImmutable } from '../../src/pod/resources.ts';
 

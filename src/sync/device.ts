@@ -1,19 +1,17 @@
-import { resolve, join } from 'node:path';
-import { HttpError } from '../model/errors.ts';
+import { join } from 'node:path';
+import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
-import { readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
+import { HttpError, isRetryable } from '../pod/http-error.ts';
+import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
 import { loginDevice } from '../pod/session.ts';
-import { FileDeviceStore } from '../sync/file-store.ts';
-import { Replica, type ReplicaOptions } from '../sync/replica.ts';
-import { loadOpValidator } from '../sync/shapes.ts';
+import { FileDeviceStore } from './file-store.ts';
+import { Replica, type ReplicaOptions } from './replica.ts';
+import { loadOpValidator } from './shapes.ts';
 
-/** Where the CLI keeps pods, profiles and device stores: --data, else $FEDINVOICE_DATA, else ./data. */
-export function dataDirOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(option ?? env['FEDINVOICE_DATA'] ?? 'data');
-}
-
-export const profilePath = (dataDir: string, name: string) => join(dataDir, 'profiles', `${name}.json`);
-
+/**
+ * A device of the local data folder (`npm start` writes it): its profile logged in, and its replica over the file
+ * store `<dataDir>/devices/<profile>/`. What the CLI and the viewer both act as.
+ */
 export interface OpenDevice {
   readonly replica: Replica;
   readonly profile: DeviceProfile;
@@ -23,9 +21,9 @@ export interface OpenDevice {
 }
 
 /** A fetch for a device whose pod cannot be reached: every request fails as "retry later". */
-const unreachable = (reason: HttpError): typeof fetch =>
+const unreachable = (reason: string): typeof fetch =>
   (async (input: Parameters<typeof fetch>[0]) => {
-    throw new HttpError(0, String(input instanceof Request ? input.url : input), reason.message);
+    throw new HttpError(0, String(input instanceof Request ? input.url : input), reason);
   }) as typeof fetch;
 
 /** Logs a device profile in and opens its replica. A pod that is down gives an offline replica, not an error. */
@@ -44,8 +42,8 @@ export async function openDevice(
     const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}), ...(now ? { now } : {}) });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
-    if (!(error instanceof HttpError) || !error.retryable) throw error;
-    const replica = new Replica({ store, fetch: unreachable(error), validator, identity, ...(now ? { now } : {}) });
+    if (!isRetryable(error)) throw error;
+    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), validator, identity, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }

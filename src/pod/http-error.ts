@@ -1,0 +1,40 @@
+import { FedinvoiceError } from '../model/errors.ts';
+
+/**
+ * An HTTP answer from a pod that was not what fedinvoice needed, or no answer at all (status 0: the pod could not
+ * be reached). Callers ask the predicates below what it means rather than comparing status codes themselves.
+ */
+export class HttpError extends FedinvoiceError {
+  override readonly name: string = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly url: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  /** "Try again later": keep the data and retry instead of failing. */
+  get retryable(): boolean {
+    return isRetryableStatus(this.status);
+  }
+}
+
+/** No answer (0), too many requests (429) or a server error (5xx): the same request may succeed later. */
+export const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status >= 500;
+
+export const isHttpError = (error: unknown): error is HttpError => error instanceof HttpError;
+
+/** The pod (or identity provider) could not answer now; retrying later may work. */
+export const isRetryable = (error: unknown): boolean => isHttpError(error) && error.retryable;
+
+/** The device is not logged in (401) or its WebID may not do this (403). */
+export const isDenied = (error: unknown): boolean => isHttpError(error) && (error.status === 401 || error.status === 403);
+
+export const isNotFound = (error: unknown): boolean => isHttpError(error) && error.status === 404;
+
+/** The server understood the request and refused it for good (4xx): repeating it would not help. */
+export const isRefused = (error: unknown): boolean => isHttpError(error) && error.status >= 400 && error.status < 500;
+
+/** The HTTP status of an error, 0 for anything that is not an HttpError (no answer). */
+export const statusOf = (error: unknown): number => (isHttpError(error) ? error.status : 0);
