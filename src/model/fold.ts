@@ -3,9 +3,10 @@ import { compareClocks, ZERO_CLOCK } from './clock.ts';
 import { emptyTotals, foldContent, hashTerms, notProposable, termsOf, TERMS_TYPES, type ContentState, type JudgedOp } from './content.ts';
 import { hasVerifiedId } from './hash.ts';
 import type { ContainerUrl, InvoiceId, OpId, TermsHash } from './ids.ts';
-import type { Agreement, Author, Dispute, FoldedInvoice, InvoiceStatus, LogEntry, OpSummary, Participant, Proposal } from './invoice.ts';
+import type { Agreement, Author, FoldedInvoice, LogEntry, OpSummary, Participant } from './invoice.ts';
 import type { AnyOp, Op, OpType, SourcedOp } from './ops.ts';
 import { delegableTypes, mayAdmit, PARTY_OP_TYPES, roleLabel, sideOf, whoMayWrite, type Side } from './roles.ts';
+import { judgeStatus } from './status.ts';
 import { validateOpStructure } from './validate.ts';
 
 export interface FoldOptions {
@@ -395,126 +396,21 @@ class Judge {
     return null;
   }
 
-  /** Pass 2: seed 001's status machine, over the status ops in linear order; concurrent decisions go by clock. */
+  /** Pass 2: the status machine (`model/status.ts`), judged by causal pasts; the agreed terms and what changed after. */
   private runStatusMachine() {
-    let proposal: (Proposal & { pos: number }) | null = null;
-    let agreement: (Agreement & { pos: number }) | null = null;
-    let shipped: JudgedOp | null = null;
-    let paid: JudgedOp | null = null;
-    let received: JudgedOp | null = null;
-    const disputes: Dispute[] = [];
-    // Whether a Propose names real terms does not depend on the status, so it is judged once, up front.
-    const proposalProblems = new Map<OpId, string | null>();
-    const proposedHashes = new Map<TermsHash, Side>();
-    for (const judged of this.statusOps) {
-      if (judged.op.type !== 'Propose' || judged.side === null) continue;
-      const problem = this.proposalProblem(judged.op, judged.pos);
-      proposalProblems.set(judged.op.id, problem);
-      if (problem === null) proposedHashes.set(judged.op.payload.termsHash, judged.side);
-    }
-
-    for (const judged of this.statusOps) {
-      const { op, pos, author } = judged;
-      const side = judged.side;
-      const reject = (reason: string) => {
-        this.decide(op, pos, author, reason);
-      };
-      if (side === null) {
-        reject(`only the buyer's or the seller's side can write ${op.type}`);
-        continue;
-      }
-      if (op.type === 'Dispute') {
-        disputes.push({ side, reason: op.payload.reason, opId: op.id, author });
-        continue;
-      }
-      if (disputes.length) {
-        reject(`the invoice is disputed (op ${short(disputes[0]!.opId)}): settle it out of band and start a new invoice`);
-        continue;
-      }
-      switch (op.type) {
-        case 'Propose': {
-          if (agreement) {
-            reject(`the invoice is already agreed on terms ${short(agreement.termsHash)}`);
-            continue;
-          }
-          const problem = proposalProblems.get(op.id) ?? null;
-          if (problem) {
-            reject(problem);
-            continue;
-          }
-          proposal = { side, termsHash: op.payload.termsHash, heads: op.payload.heads, opId: op.id, author, pos };
-          break;
-        }
-        case 'Accept': {
-          const hash = op.payload.termsHash;
-          const proposer = proposedHashes.get(hash);
-          if (proposer === undefined) reject(`it accepts terms ${short(hash)} that nobody proposed`);
-          else if (agreement) reject(`the invoice is already agreed on terms ${short(agreement.termsHash)}`);
-          else if (proposer === side) reject('a party cannot accept its own proposal');
-          else if (proposal === null) reject(`it accepts terms ${short(hash)} from a proposal it had not seen`);
-          else if (proposal.termsHash !== hash) reject(`the proposal of terms ${short(hash)} was superseded by a proposal of terms ${short(proposal.termsHash)}`);
-          else if (!this.graph.inPast(proposal.pos, pos)) reject(`it accepts terms ${short(hash)} from a proposal it had not seen`);
-          else {
-            const { pos: _proposalPos, ...proposed } = proposal;
-            agreement = { termsHash: hash, proposal: proposed, acceptedBy: author, acceptOpId: op.id, totals: this.contentAt(proposal.heads).content.totals, changesAfter: [], pos };
-          }
-          break;
-        }
-        case 'MarkShipped':
-        case 'MarkPaid': {
-          const done = op.type === 'MarkShipped' ? shipped : paid;
-          const what = op.type === 'MarkShipped' ? 'shipped' : 'paid';
-          if (!agreement) reject(`it cannot be marked ${what} before buyer and seller agree`);
-          else if (!this.graph.inPast(agreement.pos, pos)) reject(`it marks the invoice ${what} without having seen the agreement`);
-          else if (done) reject(`it was already marked ${what} by op ${short(done.op.id)}`);
-          else if (op.type === 'MarkShipped') shipped = judged;
-          else paid = judged;
-          break;
-        }
-        case 'MarkReceived':
-          if (!shipped) reject('it cannot be marked received before the seller marks it shipped');
-          else if (!this.graph.inPast(shipped.pos, pos)) reject('it marks the goods received without having seen them shipped');
-          else if (received) reject(`it was already marked received by op ${short(received.op.id)}`);
-          else received = judged;
-          break;
-        default:
-          break;
-      }
-    }
-
-    let finalAgreement: Agreement | null = null;
-    if (agreement) {
-      const { pos: _pos, ...rest } = agreement;
-      const { vv } = this.contentAt(agreement.proposal.heads);
+    const outcome = judgeStatus(this.graph, this.statusOps, (op, pos) => this.proposalProblem(op, pos));
+    for (const judged of this.statusOps) this.decide(judged.op, judged.pos, judged.author, outcome.rejections.get(judged.pos) ?? null);
+    let agreement: Agreement | null = null;
+    if (outcome.agreed) {
+      const { proposal, accept } = outcome.agreed;
+      const { content, vv } = this.contentAt(proposal.heads);
       const changesAfter: OpSummary[] = this.accepted
         .filter((judged) => TERMS_TYPES.has(judged.op.type) && !this.graph.inVector(judged.pos, vv))
         .map(({ op, author }) => ({ opId: op.id, type: op.type, author, device: op.device, at: iso(op) }));
-      finalAgreement = { ...rest, changesAfter };
+      agreement = { termsHash: proposal.termsHash, proposal, acceptedBy: accept.author, acceptOpId: accept.op.id, totals: content.totals, changesAfter };
     }
-    const lastDispute = disputes[disputes.length - 1];
-    const status: InvoiceStatus = lastDispute
-      ? `${lastDispute.side}-disagrees`
-      : received
-        ? paid
-          ? 'received and paid'
-          : 'received'
-        : shipped && paid
-          ? 'shipped and paid'
-          : shipped
-            ? 'shipped'
-            : paid
-              ? 'paid'
-              : agreement
-                ? 'agreed'
-                : proposal
-                  ? `${proposal.side} proposes`
-                  : 'draft';
-    let openProposal: Proposal | null = null;
-    if (proposal) {
-      const { pos: _pos, ...rest } = proposal;
-      openProposal = rest;
-    }
-    return { status, proposal: openProposal, agreement: finalAgreement, shipped: shipped !== null, paid: paid !== null, received: received !== null, disputes };
+    const { status, proposal, shipped, paid, received, disputes } = outcome;
+    return { status, proposal, agreement, shipped, paid, received, disputes };
   }
 }
 
