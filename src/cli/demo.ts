@@ -1,5 +1,5 @@
 import { FedinvoiceError } from '../model/errors.ts';
-import { asInvoiceId } from '../model/ids.ts';
+import { numberOfKey } from '../model/invoice-key.ts';
 import { startLocalPods, type LocalPods } from '../pod/local-pods.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import { openDevice, type OpenDevice } from '../sync/device.ts';
@@ -11,7 +11,7 @@ import { formatInvoice } from './format.ts';
  * 520 beans, the seller quotes 0.05 and stocks 1000, both seller devices set the seller's name at the same
  * instant (a concurrent write settled by the model's rule), and the buyer's attempt to set seller info is refused.
  */
-const invoiceId = asInvoiceId('0001-03');
+const invoiceNumber = '0001-03';
 const dataDir = dataDirOf(undefined, process.env);
 const SEED_VERSION = 1623679553837; // the wall-clock version both seller devices used in seed 000
 // The demo's devices read this clock instead of the wall clock: the same ops, with the same ids, on every machine,
@@ -40,16 +40,18 @@ const devices: Record<string, OpenDevice> = {};
 try {
   for (const name of names) devices[name] = await openDevice(dataDir, name, undefined, demoClock);
   const buyerDesktop = devices['buyer-desktop']!.replica;
+  // The invoice's key: its number and the hash of the buyer's pod, the folder its ops live in on both pods.
+  const invoiceId = buyerDesktop.keyForNumber(invoiceNumber);
   const step = (who: string, what: string) => {
     demoTime += 1000;
     console.log(`[${who}] ${what}`);
   };
 
   if ((await buyerDesktop.listInvoices()).local.some((ref) => ref.invoiceId === invoiceId)) {
-    console.log(`Invoice ${invoiceId} was composed by an earlier demo run; showing it as every device sees it now.\n`);
+    console.log(`Invoice ${numberOfKey(invoiceId)} was composed by an earlier demo run; showing it as every device sees it now.\n`);
   } else {
     const seller = await readDeviceProfile(profilePath(dataDir, 'seller-desktop'));
-    step('buyer-desktop', `create ${invoiceId} (buyer Michiel, seller George)`);
+    step('buyer-desktop', `create ${invoiceNumber} --as buyer (buyer Michiel, seller George)`);
     await buyerDesktop.createInvoice(invoiceId, {
       currency: 'EUR',
       counterparty: { webId: seller.webId as never, podRoot: seller.podRoot },
@@ -58,7 +60,7 @@ try {
     });
     const from = buyerDesktop.ownContainer(invoiceId);
     for (const name of ['buyer-mobile', 'seller-desktop', 'seller-mobile'] as const) {
-      step(name, `join ${invoiceId} from ${from}`);
+      step(name, `join ${invoiceNumber} from ${from}`);
       await devices[name]!.replica.joinInvoice(invoiceId, from);
     }
 

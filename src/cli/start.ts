@@ -19,7 +19,7 @@ const viewerProfile = argAfter('--profile') ?? process.env['FEDINVOICE_PROFILE']
 const viewerPort = Number(argAfter('--viewer-port') ?? process.env['FEDINVOICE_VIEWER_PORT'] ?? 3000);
 const dataDir = dataDirOf(undefined, process.env);
 const host = process.env['FEDINVOICE_HOST'] ?? '127.0.0.1';
-console.log(`Starting the buyer's and the seller's pods (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
+console.log(`Starting the pods of the buyer, the seller and the customer (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
 const pods = await startLocalPods({ dataDir, host });
 
 let viewer: Viewer | undefined;
@@ -35,8 +35,9 @@ const cli = 'npx fedinvoice';
 console.log(`
 ${viewerNote}
 
-Buyer pod:  ${pods.buyer.baseUrl}   WebID ${pods.buyer.webId}
-Seller pod: ${pods.seller.baseUrl}   WebID ${pods.seller.webId}
+${pods.notes.map((note) => `${note}\n`).join('')}
+Businesses (for local use only: the accounts are in ${relative(process.cwd(), dataDir) || '.'}/accounts.json, mode 0600):
+${[pods.buyer, pods.seller, pods.customer].map((b) => `  ${b.name.padEnd(9)} WebID ${b.webId}\n            log in at ${b.baseUrl} as ${b.email}, password ${b.password}`).join('\n')}
 
 Device profiles (client credentials, mode 0600):
 ${pods.profiles.map((path) => `  ${relative(process.cwd(), path)}`).join('\n')}
@@ -51,6 +52,10 @@ or by hand:
   ${cli} add-to-cart INV-1 beans 520 --profile buyer-mobile
   ${cli} quote-item INV-1 beans 0.05 --tax 21 --profile seller-mobile
   ${cli} show INV-1 --profile seller-desktop
+The seller's second customer, with the seller's own number:
+  ${cli} create INV-1 --profile customer-desktop --with seller-desktop --name Clara --counterparty-name George
+  ${cli} join INV-1 --profile seller-desktop --with customer-desktop
+  ${cli} list --profile seller-desktop           # two invoices INV-1, told apart by their keys
 
 Press Ctrl+C to stop.`);
 

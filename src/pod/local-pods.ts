@@ -1,12 +1,15 @@
 /**
- * The two local pod servers of `npm start`: buyer on http://localhost:3001/, seller on http://localhost:3002/,
- * file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
+ * The local businesses of `npm start` on two pod servers: on http://localhost:3001/ the buyer and the customer (a
+ * second customer of the seller), on http://localhost:3002/ the seller; file-backed under `<dataDir>/pods/buyer`
+ * and `<dataDir>/pods/seller` (named after their first business).
  *
  * Files under dataDir (folders 0700, files 0600, they hold secrets):
- *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...} }
- *                            written once, on the first start, with random passwords.
- *   profiles/<name>.json     one per device (buyer-desktop, buyer-mobile, seller-desktop, seller-mobile):
- *                            { name, party, device, webId, podRoot, oidcIssuer, clientId, clientSecret }
+ *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...}, customer: {...} }
+ *                            written on the first start, with random passwords; a data folder made before the
+ *                            customer existed gets its account added once.
+ *   profiles/<name>.json     one per device, named <business>-<device> (buyer-desktop, buyer-mobile, seller-desktop,
+ *                            seller-mobile, customer-desktop): { name, business, device, webId, podRoot, oidcIssuer,
+ *                            clientId, clientSecret }
  *
  * First start: accounts.json is created, each server seeds its account + pod, and client credentials are made for
  * the four devices. Later starts reuse all of it: startPodServer does not re-seed a data folder that already has
@@ -20,7 +23,7 @@ import { join } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
-import { profilePath, profilesDirOf, type Device, type DeviceProfile, type Party } from './profile.ts';
+import { profilePath, profilesDirOf, type DeviceProfile } from './profile.ts';
 import { startPodServer, type PodServer } from './server.ts';
 
 interface AccountRecord {
@@ -29,11 +32,18 @@ interface AccountRecord {
   podName: string;
   baseUrl: string;
 }
-interface AccountsFile {
-  version: 1;
-  buyer: AccountRecord;
-  seller: AccountRecord;
-}
+/** The two servers, named after the business each was first made for. */
+type Server = 'buyer' | 'seller';
+type Business = 'buyer' | 'seller' | 'customer';
+type AccountsFile = { version: 1 } & Record<Business, AccountRecord>;
+
+/** Each business: the server its pod is on and its devices' labels. */
+const BUSINESSES: ReadonlyArray<{ name: Business; server: Server; devices: readonly string[] }> = [
+  { name: 'buyer', server: 'buyer', devices: ['desktop', 'mobile'] },
+  { name: 'seller', server: 'seller', devices: ['desktop', 'mobile'] },
+  { name: 'customer', server: 'buyer', devices: ['desktop'] },
+];
+const SERVERS: Server[] = ['buyer', 'seller'];
 
 export interface LocalPodsOptions {
   dataDir: string;
@@ -44,17 +54,21 @@ export interface LocalPodsOptions {
 }
 
 export type LocalParty = PodServer & { webId: WebId; podRoot: string };
+/** A business for local use: its WebID, pod and account (to log in on its pod server's pages). */
+export type LocalBusiness = LocalParty & { name: string; email: string; password: string };
 
 export interface LocalPods {
-  buyer: LocalParty;
-  seller: LocalParty;
-  /** Paths of the four device profiles. */
+  buyer: LocalBusiness;
+  seller: LocalBusiness;
+  /** A second customer of the seller, on the buyer's server. */
+  customer: LocalBusiness;
+  /** Paths of the device profiles. */
   profiles: string[];
+  /** What changed in the data folder on this start that a person should know (e.g. a business added). */
+  notes: string[];
   stop(): Promise<void>;
 }
 
-const PARTIES: Party[] = ['buyer', 'seller'];
-const DEVICES: Device[] = ['desktop', 'mobile'];
 
 /** Writes a secret file atomically with mode 0600. */
 async function writeSecretJson(path: string, value: unknown): Promise<void> {
@@ -79,11 +93,18 @@ async function readJson(path: string): Promise<unknown | undefined> {
   }
 }
 
-async function loadOrCreateAccounts(dataDir: string, ports: Record<Party, number>): Promise<AccountsFile> {
+const newAccount = (business: Business, port: number): AccountRecord => ({
+  email: `${business}@fedinvoice.local`,
+  password: randomBytes(24).toString('base64url'),
+  podName: business,
+  baseUrl: `http://localhost:${port}/`,
+});
+
+async function loadOrCreateAccounts(dataDir: string, ports: Record<Server, number>, notes: string[]): Promise<AccountsFile> {
   const path = join(dataDir, 'accounts.json');
-  const existing = (await readJson(path)) as AccountsFile | undefined;
+  const existing = (await readJson(path)) as Partial<AccountsFile> | undefined;
   if (existing) {
-    for (const party of PARTIES) {
+    for (const party of SERVERS) {
       const record = existing[party];
       if (!record?.email || !record.password || !record.podName || !record.baseUrl) {
         throw new FedinvoiceError(`${path} has no complete "${party}" account; restore it from a backup or start with a new data folder.`);
@@ -95,14 +116,13 @@ async function loadOrCreateAccounts(dataDir: string, ports: Record<Party, number
         );
       }
     }
-    return existing;
+    if (existing.customer) return existing as AccountsFile;
+    const upgraded = { ...existing, customer: newAccount('customer', ports.buyer) } as AccountsFile;
+    await writeSecretJson(path, upgraded);
+    notes.push(`Added a third business, "customer" (a second customer of the seller, on the buyer's server), to ${path}.`);
+    return upgraded;
   }
-  const password = () => randomBytes(24).toString('base64url');
-  const accounts: AccountsFile = {
-    version: 1,
-    buyer: { email: 'buyer@fedinvoice.local', password: password(), podName: 'buyer', baseUrl: `http://localhost:${ports.buyer}/` },
-    seller: { email: 'seller@fedinvoice.local', password: password(), podName: 'seller', baseUrl: `http://localhost:${ports.seller}/` },
-  };
+  const accounts: AccountsFile = { version: 1, buyer: newAccount('buyer', ports.buyer), seller: newAccount('seller', ports.seller), customer: newAccount('customer', ports.buyer) };
   await writeSecretJson(path, accounts);
   return accounts;
 }
@@ -121,20 +141,21 @@ function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'c
 
 export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPods> {
   const { dataDir } = options;
-  const ports: Record<Party, number> = { buyer: options.buyerPort ?? 3001, seller: options.sellerPort ?? 3002 };
+  const ports: Record<Server, number> = { buyer: options.buyerPort ?? 3001, seller: options.sellerPort ?? 3002 };
+  const notes: string[] = [];
   const host = options.host ?? '127.0.0.1';
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
-  const accounts = await loadOrCreateAccounts(dataDir, ports);
+  const accounts = await loadOrCreateAccounts(dataDir, ports, notes);
 
   const started = await Promise.allSettled(
-    PARTIES.map((party) =>
+    SERVERS.map((server) =>
       startPodServer({
-        port: ports[party],
+        port: ports[server],
         storage: 'file',
-        dataDir: join(dataDir, 'pods', party),
+        dataDir: join(dataDir, 'pods', server),
         listenHost: host,
-        seedAccounts: [{ email: accounts[party].email, password: accounts[party].password, podName: accounts[party].podName }],
+        seedAccounts: BUSINESSES.filter((b) => b.server === server).map(({ name }) => ({ email: accounts[name].email, password: accounts[name].password, podName: accounts[name].podName })),
       }),
     ),
   );
@@ -153,20 +174,18 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
     const profilesDir = profilesDirOf(dataDir);
     await mkdir(profilesDir, { recursive: true, mode: 0o700 });
     await chmod(profilesDir, 0o700);
-    const parties = {} as Record<Party, LocalParty>;
+    const businesses = {} as Record<Business, LocalBusiness>;
     const profiles: string[] = [];
-    for (const [party, server] of [
-      ['buyer', buyerServer],
-      ['seller', sellerServer],
-    ] as const) {
-      const account = accounts[party];
+    for (const business of BUSINESSES) {
+      const server = business.server === 'buyer' ? buyerServer : sellerServer;
+      const account = accounts[business.name];
       const webId = await getAccountWebId(server.baseUrl, account.email, account.password);
       const podRoot = `${server.baseUrl}${account.podName}/`;
-      parties[party] = { ...server, webId, podRoot };
-      for (const device of DEVICES) {
-        const name = `${party}-${device}`;
+      businesses[business.name] = { ...server, name: business.name, webId, podRoot, email: account.email, password: account.password };
+      for (const device of business.devices) {
+        const name = `${business.name}-${device}`;
         const path = profilePath(dataDir, name);
-        const expected = { name, party, device, webId, podRoot, oidcIssuer: server.baseUrl };
+        const expected = { name, business: business.name, device, webId, podRoot, oidcIssuer: server.baseUrl };
         const existing = await readJson(path);
         if (isProfile(existing, expected)) {
           await chmod(path, 0o600);
@@ -178,7 +197,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
         profiles.push(path);
       }
     }
-    return { buyer: parties.buyer, seller: parties.seller, profiles, stop };
+    return { ...businesses, profiles, notes, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -36,7 +36,7 @@ export async function openDevice(
   const profile = await readDeviceProfile(profilePath(dataDir, profileName));
   const validator = await loadOpValidator();
   const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
-  const identity = { webId: asWebId(profile.webId), side: profile.party, podRoot: profile.podRoot, device: profile.device };
+  const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
     const session = await loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId });
     const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}), ...(now ? { now } : {}) });

@@ -18,7 +18,7 @@ async function writeProfile(party: TestParty, side: 'buyer' | 'seller', device: 
   const name = `${side}-${device}`;
   const credentials = await createClientCredentials(party.baseUrl, party.email, party.password, `cli-${name}`, party.webId);
   secrets.push(credentials.secret);
-  const profile: DeviceProfile = { name, party: side, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
+  const profile: DeviceProfile = { name, business: side, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
   await writeFileAtomic(join(dataDir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2));
 }
 
@@ -50,7 +50,7 @@ describe('fedinvoice CLI', () => {
   it("composes seed 000's invoice from four device profiles", async () => {
     const created = await cli('create', '0001-03', '--profile', 'buyer-desktop', '--with', 'seller-desktop', '--name', 'Michiel', '--counterparty-name', 'George');
     expect(created.code).toBe(0);
-    expect(created.out).toMatch(/^CreateInvoice [0-9a-f]{12}… written to http:\/\/localhost:\d+\/buyer\/invoices\/0001-03\/ops\//);
+    expect(created.out).toMatch(/^CreateInvoice [0-9a-f]{12}… written to http:\/\/localhost:\d+\/buyer\/invoices\/0001-03\.[0-9a-f]{32}\/ops\//);
     for (const profile of ['buyer-mobile', 'seller-desktop', 'seller-mobile']) {
       expect((await cli('join', '0001-03', '--profile', profile, '--with', 'buyer-desktop')).code).toBe(0);
     }
@@ -99,7 +99,7 @@ describe('fedinvoice CLI', () => {
     expect(log.code).toBe(0);
     for (const type of ['CreateInvoice', 'AddToCart', 'QuoteItem', 'SetProductStock', 'SetSellerInfo', 'Propose', 'Accept']) expect(log.out).toContain(type);
     const list = await cli('list', '--profile', 'seller-desktop');
-    expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile$/m);
+    expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile\s+\(you: seller\)$/m);
     await cli('sync', '0001-03', '--profile', 'buyer-desktop');
     const verbose = await cli('sync', '0001-03', '--profile', 'buyer-desktop', '--verbose');
     expect(verbose.err).toContain('2 HTTP request(s), 0 new op(s)');
