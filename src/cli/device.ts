@@ -1,4 +1,4 @@
-import { resolve, join } from 'node:path';
+import { join } from 'node:path';
 import { HttpError } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import { readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
@@ -6,13 +6,9 @@ import { loginDevice } from '../pod/session.ts';
 import { FileDeviceStore } from '../sync/file-store.ts';
 import { Replica, type ReplicaOptions } from '../sync/replica.ts';
 import { loadOpValidator } from '../sync/shapes.ts';
+import { profilePath } from './paths.ts';
 
-/** Where the CLI keeps pods, profiles and device stores: --data, else $FEDINVOICE_DATA, else ./data. */
-export function dataDirOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(option ?? env['FEDINVOICE_DATA'] ?? 'data');
-}
-
-export const profilePath = (dataDir: string, name: string) => join(dataDir, 'profiles', `${name}.json`);
+export { dataDirOf, profilePath } from './paths.ts';
 
 export interface OpenDevice {
   readonly replica: Replica;

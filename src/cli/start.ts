@@ -4,7 +4,7 @@ import { FedinvoiceError } from '../model/errors.ts';
 import { localPodPorts, startLocalPods, type LocalPods } from '../pod/local-pods.ts';
 import { assertPortFree, PortInUseError } from '../pod/server.ts';
 import type { Viewer } from '../viewer/server.ts';
-import { dataDirOf } from './device.ts';
+import { dataDirOf } from './paths.ts';
 
 /**
  * `npm start`: the buyer's and the seller's Community Solid Servers, file-backed under ./data, with four
