@@ -60,16 +60,33 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions | 'h
   return { profile: (values['profile'] as string | undefined) ?? env['FEDINVOICE_PROFILE'], ports };
 }
 
-/** The one line for a port in use: which server wanted it, and how to choose another. */
-function portTakenMessage(error: PortInUseError, role: PortRole | undefined, dataDir: string, podPortsFixed: boolean): string {
-  const taken = `port ${error.port}${role ? ` (${PORTS[role].what})` : ''} is already in use on ${error.host}, perhaps by another npm start`;
-  if (!role) return `${taken}; stop that program.`;
-  const { flag, env } = PORTS[role];
-  if (role !== 'viewer' && podPortsFixed) {
+interface WantedPort {
+  role: PortRole;
+  port: number;
+  host: string;
+}
+
+/** The one line for ports in use: which server wanted each, and how to choose others. */
+function portsTakenMessage(taken: readonly WantedPort[], dataDir: string, podPortsFixed: boolean): string {
+  const named = taken.map(({ role, port }) => `${port} (${PORTS[role].what})`);
+  const which = named.length === 1 ? `port ${named[0]} is` : `ports ${named.slice(0, -1).join(', ')} and ${named.at(-1)} are`;
+  const said = `${which} already in use on ${[...new Set(taken.map(({ host }) => host))].join(' and ')}, perhaps by another npm start`;
+  const flags = taken.map(({ role }) => `${PORTS[role].flag} <port>`).join(' ');
+  if (podPortsFixed && taken.some(({ role }) => role !== 'viewer')) {
     const data = relative(process.cwd(), dataDir) || '.';
-    return `${taken}; stop that program, or start with a new data folder and another port: FEDINVOICE_DATA=${data}-2 npm start -- ${flag} <port> (the pods in ${data}/ keep port ${error.port}: their WebIDs contain it).`;
+    return `${said}; stop that program, or start a new data folder on other ports: FEDINVOICE_DATA=${data}-2 npm start -- ${flags} (the pods in ${data}/ keep their ports: their WebIDs contain them).`;
   }
-  return `${taken}; stop that program, or choose another port: npm start -- ${flag} <port> (or ${env}=<port>).`;
+  return `${said}; stop that program, or choose ${taken.length === 1 ? 'another port' : 'other ports'}: npm start -- ${flags} (or ${taken.map(({ role }) => `${PORTS[role].env}=<port>`).join(' ')}).`;
+}
+
+/** Checks every port before the pods' seconds-long start, so that one line can name all that are taken. */
+async function assertPortsFree(wanted: readonly WantedPort[], dataDir: string, podPortsFixed: boolean): Promise<void> {
+  const checks = await Promise.allSettled(wanted.map(({ port, host }) => assertPortFree(port, host)));
+  const reasons = checks.flatMap((check) => (check.status === 'rejected' ? [check.reason as unknown] : []));
+  const other = reasons.find((reason) => !(reason instanceof PortInUseError));
+  if (other) throw other;
+  const taken = wanted.filter((_, i) => checks[i]!.status === 'rejected');
+  if (taken.length > 0) throw new FedinvoiceError(portsTakenMessage(taken, dataDir, podPortsFixed));
 }
 
 async function start(options: StartOptions): Promise<{ pods: LocalPods; viewer: Viewer | undefined; viewerNote: string }> {
@@ -78,18 +95,22 @@ async function start(options: StartOptions): Promise<{ pods: LocalPods; viewer: 
   const { ports, fixed } = await localPodPorts(dataDir, { buyer: options.ports.buyer, seller: options.ports.seller });
   const viewerPort = options.ports.viewer ?? DEFAULT_VIEWER_PORT;
   if (viewerPort === ports.buyer || viewerPort === ports.seller) throw new FedinvoiceError(`The viewer and a pod cannot share port ${viewerPort}; choose another with ${PORTS.viewer.flag}.`);
-  const roleOf = (port: number): PortRole | undefined => (port === ports.buyer ? 'buyer' : port === ports.seller ? 'seller' : port === viewerPort ? 'viewer' : undefined);
+  const wanted: WantedPort[] = [
+    { role: 'buyer', port: ports.buyer, host },
+    { role: 'seller', port: ports.seller, host },
+    ...(viewerPort === 0 ? [] : [{ role: 'viewer' as const, port: viewerPort, host: VIEWER_HOST }]),
+  ];
+  await assertPortsFree(wanted, dataDir, fixed);
 
   let pods: LocalPods;
   try {
-    // startLocalPods checks its ports too; checking them here as well keeps a refusal to its one line.
-    for (const port of [ports.buyer, ports.seller]) await assertPortFree(port, host);
-    if (viewerPort !== 0) await assertPortFree(viewerPort, VIEWER_HOST);
     console.log(`Starting the buyer's and the seller's pods on ports ${ports.buyer} and ${ports.seller} (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
     pods = await startLocalPods({ dataDir, host, buyerPort: ports.buyer, sellerPort: ports.seller });
   } catch (error) {
-    if (error instanceof PortInUseError) throw new FedinvoiceError(portTakenMessage(error, roleOf(error.port), dataDir, fixed), { cause: error });
-    throw error;
+    // Taken between the check and the listen.
+    if (!(error instanceof PortInUseError)) throw error;
+    const role = error.port === ports.buyer ? 'buyer' : 'seller';
+    throw new FedinvoiceError(portsTakenMessage([{ role, port: error.port, host: error.host }], dataDir, fixed), { cause: error });
   }
 
   // The viewer (and the device code it brings) loads only once the pods run, so that a port error comes first.

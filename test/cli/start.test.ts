@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,12 +50,19 @@ describe('npm start on a port in use', () => {
     ]);
   });
 
-  it("names the buyer's pod and its environment variable when the port came from there", async () => {
-    const run = await npmStart([], { FEDINVOICE_DATA: dataDir, FEDINVOICE_BUYER_PORT: String(taken), FEDINVOICE_SELLER_PORT: String(await freePort()), FEDINVOICE_VIEWER_PORT: '0' });
-    expect(run.code).toBe(1);
-    expect(run.err.trimEnd().split('\n')).toHaveLength(1);
-    expect(run.err).toContain(`port ${taken} (the buyer's pod) is already in use`);
-    expect(run.err).toContain('--buyer-port <port> (or FEDINVOICE_BUYER_PORT=<port>)');
+  it('names every taken port in its one line, ports chosen by environment variables too', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const viewer = (holder.address() as net.AddressInfo).port;
+    try {
+      const run = await npmStart([], { FEDINVOICE_DATA: dataDir, FEDINVOICE_BUYER_PORT: String(taken), FEDINVOICE_SELLER_PORT: String(await freePort()), FEDINVOICE_VIEWER_PORT: String(viewer) });
+      expect(run.code).toBe(1);
+      expect(run.err.trimEnd().split('\n')).toEqual([
+        `npm start: ports ${taken} (the buyer's pod) and ${viewer} (the invoice viewer) are already in use on 127.0.0.1, perhaps by another npm start; stop that program, or choose other ports: npm start -- --buyer-port <port> --viewer-port <port> (or FEDINVOICE_BUYER_PORT=<port> FEDINVOICE_VIEWER_PORT=<port>).`,
+      ]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it('refuses a port that is not a number in one line', async () => {
