@@ -76,6 +76,11 @@ export async function buildCli() {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
-  await buildCli();
-  console.log(`fedinvoice CLI built into ${relative(process.cwd(), outDir) || '.'}/ in ${Math.round(performance.now() - started)} ms`);
+  try {
+    await buildCli();
+    console.log(`fedinvoice CLI built into ${relative(process.cwd(), outDir) || '.'}/ in ${Math.round(performance.now() - started)} ms`);
+  } catch (error) {
+    // An install must not fail for it: without a bundle, bin/fedinvoice runs the sources, which show the error too.
+    console.error(`fedinvoice CLI not built (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); bin/fedinvoice will run the TypeScript sources through tsx.`);
+  }
 }
