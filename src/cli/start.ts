@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FedinvoiceError } from '../model/errors.ts';
 import { localPodPorts, startLocalPods, type LocalPods } from '../pod/local-pods.ts';
-import { assertPortFree, PortInUseError } from '../pod/server.ts';
+import { assertPortFree, PortInUseError } from '../pod/ports.ts';
 import type { Viewer } from '../viewer/server.ts';
 import { dataDirOf } from './paths.ts';
 

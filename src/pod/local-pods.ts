@@ -21,7 +21,8 @@ import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
 import type { Device, DeviceProfile, Party } from './profile.ts';
-import { assertPortFree, startPodServer, type PodServer } from './server.ts';
+import { assertPortFree } from './ports.ts';
+import type { PodServer } from './server.ts';
 
 export type { DeviceProfile, Party, Device } from './profile.ts';
 export { readDeviceProfile } from './profile.ts';
@@ -158,6 +159,8 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
   // Seconds before CSS would find out: a taken port fails here, before any server loads.
   for (const party of PARTIES) await assertPortFree(ports[party], host);
   const accounts = existing ?? (await createAccounts(dataDir, ports));
+  // Loaded only now: importing this module (for localPodPorts, or before the checks above) costs no CSS start-up.
+  const { startPodServer } = await import('./server.ts');
 
   const started = await Promise.allSettled(
     PARTIES.map((party) =>

@@ -11,8 +11,8 @@
  *   `listen(port, host)`. Every other listen call in the process is passed through untouched, and two servers
  *   can start concurrently (each has its own port entry). The wrapper also captures the server so that we wait
  *   for 'listening' (CSS does not) and turn EADDRINUSE into a PortInUseError instead of an uncaught 'error' event.
- * - Ports: `assertPortFree` answers in milliseconds whether a port can be bound; CSS itself is imported only when a
- *   server starts, so that a caller can check its ports before spending seconds loading CSS.
+ * - Ports: `assertPortFree` (ports.ts, which loads no CSS) answers in milliseconds whether a port can be bound,
+ *   so that a caller can check its ports before spending seconds loading and starting CSS.
  * - Seeding: see `seedAccounts` below. CSS's own seeding (seedConfig variable) runs during initialisation, before
  *   the server listens. A seed passed again to CSS on a restart leaves an orphan account, so for the file backend
  *   with existing account data we do NOT hand the seed to CSS; instead each seed account is checked by logging in
@@ -25,9 +25,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { App } from '@solid/community-server';
+import { AppRunner, type App } from '@solid/community-server';
 import { FedinvoiceError, HttpError } from '../model/errors.ts';
 import { createAccountWithPod, loginAccount } from './accounts.ts';
+import { cssModuleState } from './css-modules.ts';
+import { PodServerError, PortInUseError } from './ports.ts';
 
 export interface SeedAccount {
   email: string;
@@ -60,37 +62,7 @@ export interface PodServer {
   stop(): Promise<void>;
 }
 
-/** The pod server could not start (port in use, bad data folder, configuration error). */
-export class PodServerError extends FedinvoiceError {
-  override readonly name: string = 'PodServerError';
-}
-
-/** Another program already listens on the port a server was to use. */
-export class PortInUseError extends PodServerError {
-  override readonly name: string = 'PortInUseError';
-  constructor(
-    readonly port: number,
-    readonly host: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Port ${port} is already in use on ${host}: stop the program that holds it, or choose another port.`, options);
-  }
-}
-
-/**
- * Resolves when `port` can be bound on `host` right now (it binds and closes at once), rejects with PortInUseError
- * when another program holds it. A check, not a reservation: the server's own listen still handles a late loser.
- */
-export function assertPortFree(port: number, host: string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, host, { cause: error }) : new PodServerError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),
-    );
-    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolvePromise()));
-  });
-}
+export { assertPortFree, PodServerError, PortInUseError } from './ports.ts';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
@@ -193,7 +165,6 @@ async function startReserved(
   let server: net.Server | undefined;
   wrapListenOnce();
   try {
-    const [{ AppRunner }, { cssModuleState }] = await Promise.all([import('@solid/community-server'), import('./css-modules.ts')]);
     app = await new AppRunner().create({
       config: storage === 'file' ? CSS_CONFIG_FILE : CSS_CONFIG_MEMORY,
       loaderProperties: { logLevel: 'warn', moduleState: await cssModuleState() },
