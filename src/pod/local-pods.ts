@@ -1,6 +1,6 @@
 /**
- * The two local pod servers of `npm start`: buyer on http://localhost:3001/, seller on http://localhost:3002/,
- * file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
+ * The two local pod servers of `npm start`: buyer on http://localhost:3001/, seller on http://localhost:3002/ (or
+ * the ports chosen on the first start), file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
  *
  * Files under dataDir (folders 0700, files 0600, they hold secrets):
  *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...} }
@@ -12,7 +12,7 @@
  * the four devices. Later starts reuse all of it: startPodServer does not re-seed a data folder that already has
  * accounts (it only checks that each account logs in), and an existing profile is never replaced, so no new
  * accounts and no new credentials appear. A profile that is missing (deleted by hand) is recreated with new
- * credentials. Ports are fixed once accounts exist: the WebIDs contain them.
+ * credentials. Ports are fixed once accounts exist (the WebIDs contain them): later starts default to them.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -21,7 +21,8 @@ import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
 import { profilePath, profilesDirOf, type Device, type DeviceProfile, type Party } from './profile.ts';
-import { startPodServer, type PodServer } from './server.ts';
+import { assertPortFree } from './ports.ts';
+import type { PodServer } from './server.ts';
 
 interface AccountRecord {
   email: string;
@@ -35,8 +36,12 @@ interface AccountsFile {
   seller: AccountRecord;
 }
 
+/** Where npm start's pods listen when neither an option nor the data folder says otherwise. */
+export const DEFAULT_POD_PORTS: Readonly<Record<Party, number>> = { buyer: 3001, seller: 3002 };
+
 export interface LocalPodsOptions {
   dataDir: string;
+  /** Default: the port the data folder's accounts were created with, else DEFAULT_POD_PORTS. */
   buyerPort?: number;
   sellerPort?: number;
   /** Interface the servers listen on; default 127.0.0.1. */
@@ -79,31 +84,52 @@ async function readJson(path: string): Promise<unknown | undefined> {
   }
 }
 
-async function loadOrCreateAccounts(dataDir: string, ports: Record<Party, number>): Promise<AccountsFile> {
+/** accounts.json, checked for completeness; undefined before the first start. */
+async function readAccounts(dataDir: string): Promise<AccountsFile | undefined> {
   const path = join(dataDir, 'accounts.json');
   const existing = (await readJson(path)) as AccountsFile | undefined;
-  if (existing) {
-    for (const party of PARTIES) {
-      const record = existing[party];
-      if (!record?.email || !record.password || !record.podName || !record.baseUrl) {
-        throw new FedinvoiceError(`${path} has no complete "${party}" account; restore it from a backup or start with a new data folder.`);
-      }
-      const wanted = `http://localhost:${ports[party]}/`;
-      if (record.baseUrl !== wanted) {
-        throw new FedinvoiceError(
-          `The ${party} pod in ${dataDir} was created for ${record.baseUrl}, not ${wanted}: WebIDs contain the port. Start with port ${new URL(record.baseUrl).port} or a new data folder.`,
-        );
-      }
+  for (const party of existing ? PARTIES : []) {
+    const record = existing![party];
+    if (!record?.email || !record.password || !record.podName || !record.baseUrl) {
+      throw new FedinvoiceError(`${path} has no complete "${party}" account; restore it from a backup or start with a new data folder.`);
     }
-    return existing;
   }
+  return existing;
+}
+
+function portsFor(dataDir: string, accounts: AccountsFile | undefined, requested: Partial<Record<Party, number>>): Record<Party, number> {
+  const ports = {} as Record<Party, number>;
+  for (const party of PARTIES) {
+    const stored = accounts && Number(new URL(accounts[party].baseUrl).port);
+    const wanted = requested[party];
+    if (stored && wanted !== undefined && wanted !== stored) {
+      throw new FedinvoiceError(
+        `The ${party} pod in ${dataDir} was created for ${accounts![party].baseUrl}, not http://localhost:${wanted}/: WebIDs contain the port. Start with port ${stored} or a new data folder.`,
+      );
+    }
+    ports[party] = wanted ?? stored ?? DEFAULT_POD_PORTS[party];
+  }
+  if (ports.buyer === ports.seller) throw new FedinvoiceError(`The buyer's and the seller's pods need different ports (both are ${ports.buyer}).`);
+  return ports;
+}
+
+/**
+ * The ports the pods will listen on: those asked for, else those the data folder's accounts were created with,
+ * else DEFAULT_POD_PORTS. `fixed` is true when accounts exist: their WebIDs contain the ports, which cannot change.
+ */
+export async function localPodPorts(dataDir: string, requested: Partial<Record<Party, number>> = {}): Promise<{ ports: Record<Party, number>; fixed: boolean }> {
+  const accounts = await readAccounts(dataDir);
+  return { ports: portsFor(dataDir, accounts, requested), fixed: accounts !== undefined };
+}
+
+async function createAccounts(dataDir: string, ports: Record<Party, number>): Promise<AccountsFile> {
   const password = () => randomBytes(24).toString('base64url');
   const accounts: AccountsFile = {
     version: 1,
     buyer: { email: 'buyer@fedinvoice.local', password: password(), podName: 'buyer', baseUrl: `http://localhost:${ports.buyer}/` },
     seller: { email: 'seller@fedinvoice.local', password: password(), podName: 'seller', baseUrl: `http://localhost:${ports.seller}/` },
   };
-  await writeSecretJson(path, accounts);
+  await writeSecretJson(join(dataDir, 'accounts.json'), accounts);
   return accounts;
 }
 
@@ -121,11 +147,17 @@ function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'c
 
 export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPods> {
   const { dataDir } = options;
-  const ports: Record<Party, number> = { buyer: options.buyerPort ?? 3001, seller: options.sellerPort ?? 3002 };
   const host = options.host ?? '127.0.0.1';
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
-  const accounts = await loadOrCreateAccounts(dataDir, ports);
+  const existing = await readAccounts(dataDir);
+  const requested = { ...(options.buyerPort !== undefined && { buyer: options.buyerPort }), ...(options.sellerPort !== undefined && { seller: options.sellerPort }) };
+  const ports = portsFor(dataDir, existing, requested);
+  // Seconds before CSS would find out: a taken port fails here, before any server loads.
+  for (const party of PARTIES) await assertPortFree(ports[party], host);
+  const accounts = existing ?? (await createAccounts(dataDir, ports));
+  // Loaded only now: importing this module (for localPodPorts, or before the checks above) costs no CSS start-up.
+  const { startPodServer } = await import('./server.ts');
 
   const started = await Promise.allSettled(
     PARTIES.map((party) =>
