@@ -7,6 +7,7 @@
  *   bench/ingest.ts       Turtle + SHACL + hash per op, single resources and packs, vs n3's parse alone
  *   bench/sync.ts         cold and incremental sync on real pods vs plain GETs, writes and batches
  *   bench/propagation.ts  (if present) write-to-viewer latency, notifications vs polling
+ *   bench/cli-start.ts    wall time of one fedinvoice command (--help, warm show, warm write) vs node -e 0
  *
  * `--only fold,sync` runs a subset.
  */
@@ -18,7 +19,7 @@ import { arg, machine, note } from './lib.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--only' && all[i - 1] !== '--only');
 const only = arg('--only')?.split(',');
-const benches = ['fold', 'ingest', 'sync', 'propagation'].filter((name) => !only || only.includes(name));
+const benches = ['fold', 'ingest', 'sync', 'propagation', 'cli-start'].filter((name) => !only || only.includes(name));
 
 note(`fedinvoice benches — ${machine()}`);
 let failed = 0;

@@ -1,6 +1,6 @@
 import { FedinvoiceError } from '../model/errors.ts';
 import { numberOfKey } from '../model/invoice-key.ts';
-import { startLocalPods, type LocalPods } from '../pod/local-pods.ts';
+import { localPodPorts, startLocalPods, type LocalPods } from '../pod/local-pods.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import { openDevice, type OpenDevice } from '../sync/device.ts';
 import { opsContainerOf } from '../sync/replica.ts';
@@ -21,8 +21,9 @@ let demoTime = SEED_VERSION - 60_001;
 const demoClock = () => demoTime;
 
 async function podsRunning(): Promise<boolean> {
+  const { ports } = await localPodPorts(dataDir);
   try {
-    await Promise.all(['http://localhost:3001/', 'http://localhost:3002/'].map((url) => fetch(url, { method: 'HEAD' })));
+    await Promise.all([ports.buyer, ports.seller].map((port) => fetch(`http://localhost:${port}/`, { method: 'HEAD' })));
     return true;
   } catch {
     return false;

@@ -1,14 +1,19 @@
+import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
-import cliProgress from 'cli-progress';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
 import { invoiceKeyOf, isLegacyKey, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
-import { openDevice, type OpenDevice } from '../sync/device.ts';
-import { opsContainerOf, type Replica, type SyncResult, type WriteResult } from '../sync/replica.ts';
+import type { OpenDevice } from '../sync/device.ts';
+import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
+
+// Start-up time is most of a command's time: the device code (login, sync, Turtle, SHACL) and the progress bar
+// are imported by the commands that use them, so that `--help` and usage errors load neither.
+const loadDevice = () => import('../sync/device.ts');
+const loadReplica = () => import('../sync/replica.ts');
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -44,10 +49,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   async function withDevice<T>(work: (device: OpenDevice) => Promise<T>): Promise<T> {
     const name = globals().profile ?? io.env['FEDINVOICE_PROFILE'];
     if (!name) throw new FedinvoiceError('which device? pass --profile <name> (e.g. buyer-desktop) or set FEDINVOICE_PROFILE');
-    let bar: cliProgress.SingleBar | undefined;
+    let bar: SingleBar | undefined;
     const showProgress = io.isTTY && !globals().json;
+    const [{ openDevice }, cliProgress] = await Promise.all([loadDevice(), showProgress ? import('cli-progress').then((m) => m.default) : undefined]);
     const device = await openDevice(dataDir(), name, ({ done, total }) => {
-      if (!showProgress || total < 20) return;
+      if (!cliProgress || total < 20) return;
       if (!bar) {
         bar = new cliProgress.SingleBar({ format: 'fetching ops [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
         bar.start(total, done);
@@ -136,7 +142,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       let from = options['from'];
       if (options['with']) {
         const creatorPod = (await readDeviceProfile(profilePath(dataDir(), options['with']))).podRoot;
-        from = opsContainerOf(creatorPod, isLegacyKey(invoice) ? invoiceKeyOf(creatorPod, invoice) : asInvoiceId(invoice));
+        from = (await loadReplica()).opsContainerOf(creatorPod, isLegacyKey(invoice) ? invoiceKeyOf(creatorPod, invoice) : asInvoiceId(invoice));
       }
       if (!from || !isContainerUrl(from)) throw new FedinvoiceError("--from must be the creator's op container URL (ending in /), or use --with <profile>");
       const key = splitOpsContainer(from)?.key;

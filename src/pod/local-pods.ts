@@ -1,7 +1,7 @@
 /**
- * The local businesses of `npm start` on two pod servers: on http://localhost:3001/ the buyer and the customer (a
- * second customer of the seller), on http://localhost:3002/ the seller; file-backed under `<dataDir>/pods/buyer`
- * and `<dataDir>/pods/seller` (named after their first business).
+ * The local businesses of `npm start` on two pod servers: on the buyer's (http://localhost:3001/, or the port chosen
+ * on the first start) the buyer and the customer (a second customer of the seller), on the seller's
+ * (http://localhost:3002/) the seller; file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
  *
  * Files under dataDir (folders 0700, files 0600, they hold secrets):
  *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...}, customer: {...} }
@@ -15,7 +15,7 @@
  * the four devices. Later starts reuse all of it: startPodServer does not re-seed a data folder that already has
  * accounts (it only checks that each account logs in), and an existing profile is never replaced, so no new
  * accounts and no new credentials appear. A profile that is missing (deleted by hand) is recreated with new
- * credentials. Ports are fixed once accounts exist: the WebIDs contain them.
+ * credentials. Ports are fixed once accounts exist (the WebIDs contain them): later starts default to them.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -24,7 +24,8 @@ import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
 import { profilePath, profilesDirOf, type DeviceProfile } from './profile.ts';
-import { startPodServer, type PodServer } from './server.ts';
+import { assertPortFree } from './ports.ts';
+import type { PodServer } from './server.ts';
 
 interface AccountRecord {
   email: string;
@@ -33,20 +34,24 @@ interface AccountRecord {
   baseUrl: string;
 }
 /** The two servers, named after the business each was first made for. */
-type Server = 'buyer' | 'seller';
-type Business = 'buyer' | 'seller' | 'customer';
-type AccountsFile = { version: 1 } & Record<Business, AccountRecord>;
+type Party = 'buyer' | 'seller';
+type Business = Party | 'customer';
+/** `customer` is missing in a data folder made before the third business existed. */
+type AccountsFile = { version: 1 } & Record<Party, AccountRecord> & { customer?: AccountRecord };
 
 /** Each business: the server its pod is on and its devices' labels. */
-const BUSINESSES: ReadonlyArray<{ name: Business; server: Server; devices: readonly string[] }> = [
+const BUSINESSES: ReadonlyArray<{ name: Business; server: Party; devices: readonly string[] }> = [
   { name: 'buyer', server: 'buyer', devices: ['desktop', 'mobile'] },
   { name: 'seller', server: 'seller', devices: ['desktop', 'mobile'] },
   { name: 'customer', server: 'buyer', devices: ['desktop'] },
 ];
-const SERVERS: Server[] = ['buyer', 'seller'];
+
+/** Where npm start's pods listen when neither an option nor the data folder says otherwise. */
+export const DEFAULT_POD_PORTS: Readonly<Record<Party, number>> = { buyer: 3001, seller: 3002 };
 
 export interface LocalPodsOptions {
   dataDir: string;
+  /** Default: the port the data folder's accounts were created with, else DEFAULT_POD_PORTS. */
   buyerPort?: number;
   sellerPort?: number;
   /** Interface the servers listen on; default 127.0.0.1. */
@@ -62,13 +67,14 @@ export interface LocalPods {
   seller: LocalBusiness;
   /** A second customer of the seller, on the buyer's server. */
   customer: LocalBusiness;
-  /** Paths of the device profiles. */
+  /** Paths of the four device profiles. */
   profiles: string[];
   /** What changed in the data folder on this start that a person should know (e.g. a business added). */
   notes: string[];
   stop(): Promise<void>;
 }
 
+const PARTIES: Party[] = ['buyer', 'seller'];
 
 /** Writes a secret file atomically with mode 0600. */
 async function writeSecretJson(path: string, value: unknown): Promise<void> {
@@ -93,6 +99,44 @@ async function readJson(path: string): Promise<unknown | undefined> {
   }
 }
 
+/** accounts.json, checked for completeness; undefined before the first start. */
+async function readAccounts(dataDir: string): Promise<AccountsFile | undefined> {
+  const path = join(dataDir, 'accounts.json');
+  const existing = (await readJson(path)) as AccountsFile | undefined;
+  for (const party of existing ? PARTIES : []) {
+    const record = existing![party];
+    if (!record?.email || !record.password || !record.podName || !record.baseUrl) {
+      throw new FedinvoiceError(`${path} has no complete "${party}" account; restore it from a backup or start with a new data folder.`);
+    }
+  }
+  return existing;
+}
+
+function portsFor(dataDir: string, accounts: AccountsFile | undefined, requested: Partial<Record<Party, number>>): Record<Party, number> {
+  const ports = {} as Record<Party, number>;
+  for (const party of PARTIES) {
+    const stored = accounts && Number(new URL(accounts[party].baseUrl).port);
+    const wanted = requested[party];
+    if (stored && wanted !== undefined && wanted !== stored) {
+      throw new FedinvoiceError(
+        `The ${party} pod in ${dataDir} was created for ${accounts![party].baseUrl}, not http://localhost:${wanted}/: WebIDs contain the port. Start with port ${stored} or a new data folder.`,
+      );
+    }
+    ports[party] = wanted ?? stored ?? DEFAULT_POD_PORTS[party];
+  }
+  if (ports.buyer === ports.seller) throw new FedinvoiceError(`The buyer's and the seller's pods need different ports (both are ${ports.buyer}).`);
+  return ports;
+}
+
+/**
+ * The ports the pods will listen on: those asked for, else those the data folder's accounts were created with,
+ * else DEFAULT_POD_PORTS. `fixed` is true when accounts exist: their WebIDs contain the ports, which cannot change.
+ */
+export async function localPodPorts(dataDir: string, requested: Partial<Record<Party, number>> = {}): Promise<{ ports: Record<Party, number>; fixed: boolean }> {
+  const accounts = await readAccounts(dataDir);
+  return { ports: portsFor(dataDir, accounts, requested), fixed: accounts !== undefined };
+}
+
 const newAccount = (business: Business, port: number): AccountRecord => ({
   email: `${business}@fedinvoice.local`,
   password: randomBytes(24).toString('base64url'),
@@ -100,31 +144,20 @@ const newAccount = (business: Business, port: number): AccountRecord => ({
   baseUrl: `http://localhost:${port}/`,
 });
 
-async function loadOrCreateAccounts(dataDir: string, ports: Record<Server, number>, notes: string[]): Promise<AccountsFile> {
-  const path = join(dataDir, 'accounts.json');
-  const existing = (await readJson(path)) as Partial<AccountsFile> | undefined;
-  if (existing) {
-    for (const party of SERVERS) {
-      const record = existing[party];
-      if (!record?.email || !record.password || !record.podName || !record.baseUrl) {
-        throw new FedinvoiceError(`${path} has no complete "${party}" account; restore it from a backup or start with a new data folder.`);
-      }
-      const wanted = `http://localhost:${ports[party]}/`;
-      if (record.baseUrl !== wanted) {
-        throw new FedinvoiceError(
-          `The ${party} pod in ${dataDir} was created for ${record.baseUrl}, not ${wanted}: WebIDs contain the port. Start with port ${new URL(record.baseUrl).port} or a new data folder.`,
-        );
-      }
-    }
-    if (existing.customer) return existing as AccountsFile;
-    const upgraded = { ...existing, customer: newAccount('customer', ports.buyer) } as AccountsFile;
-    await writeSecretJson(path, upgraded);
-    notes.push(`Added a third business, "customer" (a second customer of the seller, on the buyer's server), to ${path}.`);
-    return upgraded;
-  }
-  const accounts: AccountsFile = { version: 1, buyer: newAccount('buyer', ports.buyer), seller: newAccount('seller', ports.seller), customer: newAccount('customer', ports.buyer) };
-  await writeSecretJson(path, accounts);
+async function createAccounts(dataDir: string, ports: Record<Party, number>): Promise<Required<AccountsFile>> {
+  const accounts = { version: 1 as const, buyer: newAccount('buyer', ports.buyer), seller: newAccount('seller', ports.seller), customer: newAccount('customer', ports.buyer) };
+  await writeSecretJson(join(dataDir, 'accounts.json'), accounts);
   return accounts;
+}
+
+/** A data folder made before the customer existed gets its account once (the server creates it on start). */
+async function withCustomer(dataDir: string, accounts: AccountsFile, notes: string[]): Promise<Required<AccountsFile>> {
+  if (accounts.customer) return accounts as Required<AccountsFile>;
+  const path = join(dataDir, 'accounts.json');
+  const upgraded = { ...accounts, customer: newAccount('customer', Number(new URL(accounts.buyer.baseUrl).port)) };
+  await writeSecretJson(path, upgraded);
+  notes.push(`Added a third business, "customer" (a second customer of the seller, on the buyer's server), to ${path}.`);
+  return upgraded;
 }
 
 function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'clientSecret'>): value is DeviceProfile {
@@ -141,21 +174,27 @@ function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'c
 
 export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPods> {
   const { dataDir } = options;
-  const ports: Record<Server, number> = { buyer: options.buyerPort ?? 3001, seller: options.sellerPort ?? 3002 };
-  const notes: string[] = [];
   const host = options.host ?? '127.0.0.1';
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
-  const accounts = await loadOrCreateAccounts(dataDir, ports, notes);
+  const existing = await readAccounts(dataDir);
+  const requested = { ...(options.buyerPort !== undefined && { buyer: options.buyerPort }), ...(options.sellerPort !== undefined && { seller: options.sellerPort }) };
+  const ports = portsFor(dataDir, existing, requested);
+  // Seconds before CSS would find out: a taken port fails here, before any server loads.
+  for (const party of PARTIES) await assertPortFree(ports[party], host);
+  const notes: string[] = [];
+  const accounts = existing ? await withCustomer(dataDir, existing, notes) : await createAccounts(dataDir, ports);
+  // Loaded only now: importing this module (for localPodPorts, or before the checks above) costs no CSS start-up.
+  const { startPodServer } = await import('./server.ts');
 
   const started = await Promise.allSettled(
-    SERVERS.map((server) =>
+    PARTIES.map((party) =>
       startPodServer({
-        port: ports[server],
+        port: ports[party],
         storage: 'file',
-        dataDir: join(dataDir, 'pods', server),
+        dataDir: join(dataDir, 'pods', party),
         listenHost: host,
-        seedAccounts: BUSINESSES.filter((b) => b.server === server).map(({ name }) => ({ email: accounts[name].email, password: accounts[name].password, podName: accounts[name].podName })),
+        seedAccounts: BUSINESSES.filter((b) => b.server === party).map(({ name }) => ({ email: accounts[name].email, password: accounts[name].password, podName: accounts[name].podName })),
       }),
     ),
   );

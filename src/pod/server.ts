@@ -10,7 +10,9 @@
  *   `net.Server.prototype.listen` turns exactly the call `listen(port)` for a registered port into
  *   `listen(port, host)`. Every other listen call in the process is passed through untouched, and two servers
  *   can start concurrently (each has its own port entry). The wrapper also captures the server so that we wait
- *   for 'listening' (CSS does not) and turn EADDRINUSE into an error instead of an uncaught 'error' event.
+ *   for 'listening' (CSS does not) and turn EADDRINUSE into a PortInUseError instead of an uncaught 'error' event.
+ * - Ports: `assertPortFree` (ports.ts, which loads no CSS) answers in milliseconds whether a port can be bound,
+ *   so that a caller can check its ports before spending seconds loading and starting CSS.
  * - Seeding: see `seedAccounts` below. CSS's own seeding (seedConfig variable) runs during initialisation, before
  *   the server listens. A seed passed again to CSS on a restart leaves an orphan account, so for the file backend
  *   with existing account data we do NOT hand the seed to CSS; instead each seed account is checked by logging in
@@ -28,6 +30,7 @@ import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { isRefused } from './http-error.ts';
 import { createAccountWithPod, loginAccount } from './accounts.ts';
 import { cssModuleState } from './css-modules.ts';
+import { PodServerError, PortInUseError } from './ports.ts';
 
 export interface SeedAccount {
   email: string;
@@ -60,10 +63,7 @@ export interface PodServer {
   stop(): Promise<void>;
 }
 
-/** The pod server could not start (port in use, bad data folder, configuration error). */
-export class PodServerError extends FedinvoiceError {
-  override readonly name = 'PodServerError';
-}
+export { assertPortFree, PodServerError, PortInUseError } from './ports.ts';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
@@ -236,11 +236,7 @@ function waitListening(server: net.Server, port: number, host: string): Promise<
   return new Promise((resolvePromise, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      const why =
-        error.code === 'EADDRINUSE'
-          ? `port ${port} is already in use on ${host}; stop the other program or choose another port`
-          : error.message;
-      reject(new PodServerError(`The pod server could not listen: ${why}.`, { cause: error }));
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, host, { cause: error }) : new PodServerError(`The pod server could not listen: ${error.message}.`, { cause: error }));
     };
     const onListening = () => {
       server.off('error', onError);

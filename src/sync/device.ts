@@ -34,11 +34,21 @@ export async function openDevice(
   now?: () => number,
 ): Promise<OpenDevice> {
   const profile = await readDeviceProfile(profilePath(dataDir, profileName));
-  const validator = await loadOpValidator();
+  // The SHACL shapes compile while the login waits for the identity provider: a command starts that much sooner.
+  const [shapes, login] = await Promise.allSettled([
+    loadOpValidator(),
+    loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId }),
+  ]);
+  if (shapes.status === 'rejected') {
+    if (login.status === 'fulfilled') await login.value.logout();
+    throw shapes.reason;
+  }
+  const validator = shapes.value;
   const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
-    const session = await loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId });
+    if (login.status === 'rejected') throw login.reason;
+    const session = login.value;
     const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}), ...(now ? { now } : {}) });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {

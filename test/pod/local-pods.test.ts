@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAccount, getPods } from '../../src/pod/accounts.ts';
-import { startLocalPods, type LocalPods } from '../../src/pod/local-pods.ts';
+import { DEFAULT_POD_PORTS, localPodPorts, startLocalPods, type LocalPods } from '../../src/pod/local-pods.ts';
+import { PortInUseError } from '../../src/pod/server.ts';
 import { readDeviceProfile } from '../../src/pod/profile.ts';
 import { getResource, putImmutable } from '../../src/pod/resources.ts';
 import { loginDevice } from '../../src/pod/session.ts';
@@ -54,7 +55,8 @@ describe('startLocalPods', () => {
       await pods.stop();
     }
     second = await startLocalPods({ dataDir, buyerPort, sellerPort });
-  });
+    // Two file-backed starts of two servers each, CSS loaded inside the hook: minutes on a busy 2-core machine.
+  }, 300_000);
   afterAll(async () => {
     await second?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -180,5 +182,23 @@ describe('startLocalPods', () => {
 
   it('refuses to start the existing pods on other ports', async () => {
     await expect(startLocalPods({ dataDir, buyerPort: buyerPort + 1, sellerPort })).rejects.toThrow(/WebIDs contain the port/);
+  });
+
+  it('defaults to the ports the data folder was created with', async () => {
+    expect(await localPodPorts(dataDir)).toEqual({ ports: { buyer: buyerPort, seller: sellerPort }, fixed: true });
+    expect(await localPodPorts(join(dataDir, 'not-there'))).toEqual({ ports: DEFAULT_POD_PORTS, fixed: false });
+    expect(await localPodPorts(join(dataDir, 'not-there'), { seller: 4002 })).toEqual({ ports: { buyer: DEFAULT_POD_PORTS.buyer, seller: 4002 }, fixed: false });
+  });
+
+  it('refuses a port in use before creating anything', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'fedinvoice-local-taken-'));
+    try {
+      const attempt = startLocalPods({ dataDir: fresh, buyerPort: await freePort(), sellerPort });
+      await expect(attempt).rejects.toBeInstanceOf(PortInUseError);
+      await expect(attempt).rejects.toMatchObject({ port: sellerPort });
+      expect(existsSync(join(fresh, 'accounts.json'))).toBe(false);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * How long one `fedinvoice` command takes, as a person runs it: the whole process, from exec to exit, against the
+ * file-backed local pods of `npm start` (started in this process, on free ports, in a temporary data folder).
+ *
+ *   node -e 0           the floor: starting Node and exiting, measured in the same rounds
+ *   --help              start-up alone (parse, print, exit; no device code is loaded)
+ *   show (warm)         log in, sync an invoice this device already holds (conditional requests), fold, print
+ *   comment (warm)      a write: the same sync, then one op PUT to the device's own pod
+ *   show, from source   the same show through tsx (what bin/fedinvoice falls back to without a fresh build)
+ *
+ * Each figure is the median wall time of its runs, interleaved round by round with the floor's so that a busy
+ * machine weighs on all of them alike. Goal: a warm show or write under 350 ms.
+ *
+ *   npx tsx bench/cli-start.ts [--quick] [--json] [--rounds 9]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startLocalPods } from '../src/pod/local-pods.ts';
+import { freePort } from '../test/support/pods.ts';
+import { arg, figure, note, quick, report, type Figure } from './lib.ts';
+
+const GOAL_MS = 350;
+const rounds = Number(arg('--rounds') ?? (quick ? 3 : 9));
+const root = fileURLToPath(new URL('../', import.meta.url));
+const bin = join(root, 'bin', 'fedinvoice');
+
+/** Runs one process to its exit; its wall time in ms. A failing command fails the bench: a fast error proves nothing. */
+function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = performance.now() - start;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`node ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+note('building the CLI (bin/build-cli.mjs, as npm ci does)…');
+await run([join(root, 'bin', 'build-cli.mjs')], process.env);
+const dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-bench-cli-'));
+note('starting the local pods (file-backed, as npm start)…');
+const pods = await startLocalPods({ dataDir, buyerPort: await freePort(), sellerPort: await freePort() });
+const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FEDINVOICE_'))), FEDINVOICE_DATA: dataDir };
+const cli = (...args: string[]) => [bin, ...args];
+const figures: Figure[] = [];
+try {
+  const invoice = 'BENCH-CLI';
+  await run(cli('create', invoice, '--profile', 'buyer-desktop', '--with', 'seller-desktop', '--name', 'Michiel', '--counterparty-name', 'George'), env);
+  await run(cli('join', invoice, '--profile', 'seller-desktop', '--with', 'buyer-desktop'), env);
+  await run(cli('add-to-cart', invoice, 'beans', '520', '--profile', 'buyer-desktop'), env);
+  await run(cli('quote-item', invoice, 'beans', '0.05', '--tax', '21', '--profile', 'seller-desktop'), env);
+
+  const commands = {
+    'node -e 0': ['-e', '0'],
+    'fedinvoice --help': cli('--help'),
+    'fedinvoice show (warm)': cli('show', invoice, '--profile', 'seller-desktop'),
+    'fedinvoice comment (warm write)': cli('comment', invoice, 'benchmarked', '--profile', 'seller-desktop'),
+    'fedinvoice show, from source (tsx)': ['--import', 'tsx', join(root, 'src', 'cli', 'entry.ts'), 'show', invoice, '--profile', 'seller-desktop'],
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (const args of Object.values(commands)) await run(args, env); // warm-up: disk caches, the devices' stores
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, args] of Object.entries(commands)) times[name]!.push(await run(args, env));
+    note(`round ${round}/${rounds}: ${Object.entries(times).map(([name, ms]) => `${name} ${Math.round(ms.at(-1)!)} ms`).join(', ')}`);
+  }
+
+  const ms = (name: keyof typeof commands) => median(times[name]!);
+  const floor = { name: 'node -e 0', value: ms('node -e 0') };
+  const goal = (value: number) => ({ text: `< ${GOAL_MS} ms`, met: value < GOAL_MS });
+  figures.push(
+    figure('node -e 0 (median)', floor.value, 'ms', null),
+    figure('fedinvoice --help (median)', ms('fedinvoice --help'), 'ms', floor),
+    figure('fedinvoice show, warm (median)', ms('fedinvoice show (warm)'), 'ms', floor, goal(ms('fedinvoice show (warm)'))),
+    figure('fedinvoice comment, warm write (median)', ms('fedinvoice comment (warm write)'), 'ms', floor, goal(ms('fedinvoice comment (warm write)'))),
+    figure('fedinvoice show, built vs from source (median)', ms('fedinvoice show (warm)'), 'ms', { name: 'show through tsx', value: ms('fedinvoice show, from source (tsx)') }),
+  );
+} finally {
+  await pods.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
+report(`fedinvoice command start-up (${rounds} rounds, median wall time per process)`, figures);

@@ -1,0 +1,4 @@
+// Types of build-cli.mjs, for the tests and benches that import it from TypeScript.
+export const bundleFile: string;
+export function isBuildFresh(): boolean;
+export function buildCli(): Promise<void>;

@@ -1,0 +1,79 @@
+/**
+ * bin/fedinvoice as a person runs it (a process, a profile on disk, a real pod): through the bundle that `npm ci`
+ * builds while it is fresh, through the TypeScript sources once it is not, with the same answers either way.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, bundleFile, isBuildFresh } from '../../bin/build-cli.mjs';
+import { createClientCredentials } from '../../src/pod/accounts.ts';
+import type { DeviceProfile } from '../../src/pod/profile.ts';
+import { writeFileAtomic } from '../../src/sync/file-store.ts';
+import { startSinglePod, type SinglePod } from '../support/pods.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const manifest = join(dirname(bundleFile), 'build.json');
+
+function fedinvoice(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FEDINVOICE_') && name !== 'NODE_ENV'));
+  return new Promise((resolve) =>
+    execFile(join(root, 'bin', 'fedinvoice'), args, { cwd: tmpdir(), env }, (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err })),
+  );
+}
+
+let pod: SinglePod;
+let dataDir: string;
+
+beforeAll(async () => {
+  pod = await startSinglePod('memory');
+  dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-bin-'));
+  const { party } = pod;
+  const { id, secret } = await createClientCredentials(party.baseUrl, party.email, party.password, 'bin-desktop', party.webId);
+  const profile: DeviceProfile = { name: 'buyer-desktop', business: 'buyer', device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
+  await writeFileAtomic(join(dataDir, 'profiles', 'buyer-desktop.json'), JSON.stringify(profile));
+  await buildCli();
+});
+
+afterAll(async () => {
+  await pod?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('bin/fedinvoice', () => {
+  it('runs the fresh bundle and, once the sources are newer, the sources, with the same answers', async () => {
+    expect(isBuildFresh()).toBe(true);
+    // list logs in, loads the SHACL shapes (found relative to the bundle) and asks the pod.
+    const built = await fedinvoice('list', '--profile', 'buyer-desktop', '--data', dataDir);
+    expect(built).toEqual({ code: 0, out: expect.stringContaining('no invoices yet') as unknown as string, err: '' });
+    const usage = await fedinvoice('show');
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain("missing required argument 'invoice'");
+
+    const saved = await readFile(manifest, 'utf8');
+    try {
+      // As if every source had been edited after the build.
+      await writeFile(manifest, JSON.stringify({ ...JSON.parse(saved), builtAt: 0 }));
+      expect(isBuildFresh()).toBe(false);
+      expect(await fedinvoice('list', '--profile', 'buyer-desktop', '--data', dataDir)).toEqual(built);
+      expect(await fedinvoice('show')).toEqual(usage);
+    } finally {
+      await writeFile(manifest, saved);
+    }
+    expect(isBuildFresh()).toBe(true);
+  });
+
+  it('treats a missing bundle or a vanished source as stale', async () => {
+    const saved = await readFile(manifest, 'utf8');
+    try {
+      await writeFile(manifest, JSON.stringify({ ...JSON.parse(saved), inputs: ['src/cli/no-such-file.ts'] }));
+      expect(isBuildFresh()).toBe(false);
+      await rm(manifest);
+      expect(isBuildFresh()).toBe(false);
+    } finally {
+      await writeFile(manifest, saved);
+    }
+  });
+});
