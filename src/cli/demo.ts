@@ -1,3 +1,4 @@
+import { makeOp } from '../model/builder.ts';
 import { FedinvoiceError } from '../model/errors.ts';
 import { numberOfKey } from '../model/invoice-key.ts';
 import { localPodPorts, startLocalPods, type LocalPods } from '../pod/local-pods.ts';
@@ -75,9 +76,18 @@ try {
     // Both seller devices sync, then write their seller name at the same instant without seeing each other.
     await devices['seller-mobile']!.replica.sync(invoiceId);
     await devices['seller-desktop']!.replica.sync(invoiceId);
+    // Op ids hash the invoice's key, which holds a hash of the buyer's pod: the instant both devices write at is
+    // the first from SEED_VERSION at which, as in seed 000, the mobile write has the higher op id.
+    const idAt = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string, at: number) => {
+      const view = await devices[name]!.replica.writerView(invoiceId);
+      const device = devices[name]!.profile.device;
+      return makeOp('SetSellerInfo', { info: { name: sellerName } }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock }, at).id;
+    };
+    let instant = SEED_VERSION;
+    while ((await idAt('seller-mobile', 'Mr. Svarovsky Mobile', instant)) < (await idAt('seller-desktop', 'Mr. Svarovsky Desktop', instant))) instant++;
     const sameInstant = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string) => {
       console.log(`[${name}] set-seller-info --name "${sellerName}" (concurrently with the other seller device)`);
-      demoTime = SEED_VERSION;
+      demoTime = instant;
       return (await devices[name]!.replica.write(invoiceId, 'SetSellerInfo', { info: { name: sellerName } })).op;
     };
     const mobile = await sameInstant('seller-mobile', 'Mr. Svarovsky Mobile');
