@@ -6,6 +6,7 @@ import { invoiceKeyOf, isLegacyKey, numberOfKey, splitOpsContainer } from '../mo
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import type { OpenDevice } from '../sync/device.ts';
+import { sideOn } from '../model/sides.ts';
 import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
@@ -196,11 +197,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { local, onPod, error } = options.offline ? { local: await replica.listLocalInvoices(), onPod: [], error: null } : await replica.listInvoices();
         if (error) io.stderr(`could not list the pod: ${error}`);
         const notJoined = onPod.filter((id) => !local.some((ref) => ref.invoiceId === id));
-        const rows: Array<{ invoiceId: InvoiceId; number: string; you: string | null; status: string; currency: string | null; gross: string; buyer: string | null; seller: string | null }> = [];
+        type Row = { invoiceId: InvoiceId; number: string; you: string | null; status: string; currency: string | null; gross: string };
+        const rows: Array<Row & { buyer: string | null; seller: string | null }> = [];
         for (const ref of local) {
           const view = options.offline ? await replica.view(ref.invoiceId) : (await replica.sync(ref.invoiceId)).invoice;
-          const you = view.buyer?.webId === replica.identity.webId ? 'buyer' : view.seller?.webId === replica.identity.webId ? 'seller' : null;
-          rows.push({ invoiceId: ref.invoiceId, number: numberOfKey(ref.invoiceId), you, status: view.status, currency: view.currency, gross: view.totals.gross, buyer: view.buyer?.info.name ?? null, seller: view.seller?.info.name ?? null });
+          const { status, currency, totals } = view;
+          const [buyer, seller] = [view.buyer?.info.name ?? null, view.seller?.info.name ?? null];
+          rows.push({ invoiceId: ref.invoiceId, number: numberOfKey(ref.invoiceId), you: sideOn(view, replica.identity.webId), status, currency, gross: totals.gross, buyer, seller });
         }
         if (globals().json) {
           io.stdout(JSON.stringify({ invoices: rows, onPodNotOnThisDevice: notJoined }, null, 2));

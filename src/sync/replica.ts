@@ -5,7 +5,8 @@ import { isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId }
 import { invoiceKeyOf, isInvoiceNumber, isLegacyKey, keyFitsOrigin, numberOfKey } from '../model/invoice-key.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
-import { sideOf, type Side } from '../model/roles.ts';
+import type { Side } from '../model/roles.ts';
+import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
 import type { OpValidator } from '../rdf/op-turtle.ts';
@@ -91,14 +92,8 @@ export interface CreateInvoiceInput {
 const foldRef = (ops: readonly SourcedOp[], ref: InvoiceRef): FoldedInvoice => fold(ops, { invoiceId: ref.invoiceId, origin: ref.origin });
 
 export { invoiceFolderOf as invoiceContainerOf, opsContainerOf } from './invoice-folder.ts';
+export { sideOn } from '../model/sides.ts';
 
-/** The side `webId` has on the invoice: buyer or seller as the CreateInvoice names it, or its admitted role's party. */
-export function sideOn(invoice: FoldedInvoice, webId: WebId): Side | null {
-  if (invoice.buyer?.webId === webId) return 'buyer';
-  if (invoice.seller?.webId === webId) return 'seller';
-  const role = invoice.participants.find((p) => p.webId === webId)?.role;
-  return role ? sideOf(role) : null;
-}
 
 /**
  * One device's replica of its invoices. Writes go to the durable outbox first and then to the device's own pod;
@@ -487,7 +482,8 @@ export class Replica {
 /** The side a batch's CreateInvoice gives this WebID (before the invoice exists, the CreateInvoice says it). */
 function creatorSide(entries: readonly BatchEntry[], webId: WebId): Side | null {
   const create = entries.find((entry) => entry.type === 'CreateInvoice')?.payload as PayloadByType['CreateInvoice'] | undefined;
-  return create?.buyer.webId === webId ? 'buyer' : create?.seller.webId === webId ? 'seller' : null;
+  if (create?.buyer.webId === webId) return 'buyer';
+  return create?.seller.webId === webId ? 'seller' : null;
 }
 
 /** Refuses (throws, nothing written) unless the fold accepted every op made: one op by its own name, a batch as a whole. */

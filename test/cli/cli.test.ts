@@ -145,7 +145,7 @@ describe('fedinvoice CLI', () => {
     const ambiguous = await cli('show', 'PO-77', '--profile', 'seller-mobile');
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.err).toMatch(/PO-77 is ambiguous on this device[^]*PO-77\.[0-9a-f]{32}[^]*PO-77\.[0-9a-f]{32}/);
-    const key = /(PO-77\.[0-9a-f]{32})  \(created at [^)]*\/buyer\//.exec(ambiguous.err)![1]!;
+    const key = /(PO-77\.[0-9a-f]{32}) {2}\(created at [^)]*\/buyer\//.exec(ambiguous.err)![1]!;
     const shown = JSON.parse((await cli('show', key, '--json', '--profile', 'seller-mobile')).out) as FoldedInvoice;
     expect([shown.buyer?.webId, shown.seller?.webId]).toEqual([pods.seller.webId, pods.buyer.webId]);
   });

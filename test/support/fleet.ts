@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { acceptanceOf, proposalOf } from '../../src/model/builder.ts';
 import { FedinvoiceError } from '../../src/model/errors.ts';
 import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
-import { asInvoiceId, isOpId, type ContainerUrl, type InvoiceId, type OpId } from '../../src/model/ids.ts';
+import { isOpId, type ContainerUrl, type InvoiceId, type OpId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import type { OpType, PayloadByType } from '../../src/model/ops.ts';
 import { listContainer } from '../../src/pod/resources.ts';
