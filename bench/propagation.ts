@@ -41,7 +41,7 @@ if (!existsSync(CHROMIUM)) {
   process.exit(1);
 }
 
-const invoiceId = asInvoiceId('BENCH-PROPAGATION');
+let invoiceId = asInvoiceId('BENCH-PROPAGATION');
 let lastPutAt = 0;
 
 function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', validator: Awaited<ReturnType<typeof loadOpValidator>>, onPut?: () => void): Replica {
@@ -50,7 +50,7 @@ function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop'
     if (init?.method === 'PUT') onPut?.();
     return inner(input, init);
   }) as typeof fetch;
-  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, validator, identity: { webId: party.webId, side, podRoot: party.podRoot, device } });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, validator, identity: { webId: party.webId, podRoot: party.podRoot, device } });
 }
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -64,7 +64,7 @@ try {
   const validator = await loadOpValidator();
   const buyer = replicaOf(pods.buyer, 'buyer', 'desktop', validator);
   const writer = replicaOf(pods.seller, 'seller', 'mobile', validator, () => (lastPutAt = Date.now()));
-  await buyer.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot }, ownInfo: { name: 'Buyer' }, counterpartyInfo: { name: 'Seller' } });
+  invoiceId = (await buyer.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot }, ownInfo: { name: 'Buyer' }, counterpartyInfo: { name: 'Seller' } })).op.invoiceId;
   await writer.joinInvoice(invoiceId, buyer.ownContainer(invoiceId));
 
   /** Latencies (ms) of `n` comments written by the seller's phone, as seen by a viewer page with these options. */

@@ -41,7 +41,7 @@ interface Device {
 const dirs: string[] = [];
 const pods = {} as Record<Side, ChildPod & { podRoot: string; webId: string; account: { email: string; password: string; podName: string } }>;
 const devices: Device[] = [];
-const invoiceId = asInvoiceId('STRESS-KILL');
+let invoiceId = asInvoiceId('STRESS-KILL');
 const accepted = new Map<OpId, Side>();
 const reportedRefusals = new Set<string>();
 const figures = { kills: 0, midPut: 0, midCrawl: 0, putsInFlightAtKill: 0, getsInFlightAtKill: 0, written: 0, refusedLocally: 0, lost: 0, duplicates: 0, divergent: 0, stuckOutbox: 0, refusedOnPod: 0, restartMs: [] as number[], recoveryMs: [] as number[] };
@@ -76,17 +76,17 @@ async function main(): Promise<void> {
           device.inFlight.delete(key);
         }
       }) as typeof fetch;
-      device.replica = new Replica({ store, fetch: watched, validator, identity: { webId: pod.webId as never, side, podRoot: pod.podRoot, device: label } });
+      device.replica = new Replica({ store, fetch: watched, validator, identity: { webId: pod.webId as never, podRoot: pod.podRoot, device: label } });
       devices.push(device);
     }
   }
   const [bd] = devices;
-  await bd!.replica.createInvoice(invoiceId, {
+  invoiceId = (await bd!.replica.createInvoice(invoiceId, {
     currency: 'EUR',
     counterparty: { webId: pods.seller.webId as never, podRoot: pods.seller.podRoot },
     ownInfo: { name: 'Michiel' },
     counterpartyInfo: { name: 'George' },
-  });
+  })).op.invoiceId;
   for (const device of devices.slice(1)) await device.replica.joinInvoice(invoiceId, bd!.replica.ownContainer(invoiceId));
   for (const s of await bd!.store.loadOps(invoiceId)) accepted.set(s.op.id, 'buyer');
 

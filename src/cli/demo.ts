@@ -1,5 +1,6 @@
+import { makeOp } from '../model/builder.ts';
 import { FedinvoiceError } from '../model/errors.ts';
-import { asInvoiceId } from '../model/ids.ts';
+import { numberOfKey } from '../model/invoice-key.ts';
 import { localPodPorts, startLocalPods, type LocalPods } from '../pod/local-pods.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import { openDevice, type OpenDevice } from '../sync/device.ts';
@@ -11,7 +12,7 @@ import { formatInvoice } from './format.ts';
  * 520 beans, the seller quotes 0.05 and stocks 1000, both seller devices set the seller's name at the same
  * instant (a concurrent write settled by the model's rule), and the buyer's attempt to set seller info is refused.
  */
-const invoiceId = asInvoiceId('0001-03');
+const invoiceNumber = '0001-03';
 const dataDir = dataDirOf(undefined, process.env);
 const SEED_VERSION = 1623679553837; // the wall-clock version both seller devices used in seed 000
 // The demo's devices read this clock instead of the wall clock: the same ops, with the same ids, on every machine,
@@ -41,16 +42,18 @@ const devices: Record<string, OpenDevice> = {};
 try {
   for (const name of names) devices[name] = await openDevice(dataDir, name, undefined, demoClock);
   const buyerDesktop = devices['buyer-desktop']!.replica;
+  // The invoice's key: its number and the hash of the buyer's pod, the folder its ops live in on both pods.
+  const invoiceId = buyerDesktop.keyForNumber(invoiceNumber);
   const step = (who: string, what: string) => {
     demoTime += 1000;
     console.log(`[${who}] ${what}`);
   };
 
   if ((await buyerDesktop.listInvoices()).local.some((ref) => ref.invoiceId === invoiceId)) {
-    console.log(`Invoice ${invoiceId} was composed by an earlier demo run; showing it as every device sees it now.\n`);
+    console.log(`Invoice ${numberOfKey(invoiceId)} was composed by an earlier demo run; showing it as every device sees it now.\n`);
   } else {
     const seller = await readDeviceProfile(profilePath(dataDir, 'seller-desktop'));
-    step('buyer-desktop', `create ${invoiceId} (buyer Michiel, seller George)`);
+    step('buyer-desktop', `create ${invoiceNumber} --as buyer (buyer Michiel, seller George)`);
     await buyerDesktop.createInvoice(invoiceId, {
       currency: 'EUR',
       counterparty: { webId: seller.webId as never, podRoot: seller.podRoot },
@@ -59,7 +62,7 @@ try {
     });
     const from = buyerDesktop.ownContainer(invoiceId);
     for (const name of ['buyer-mobile', 'seller-desktop', 'seller-mobile'] as const) {
-      step(name, `join ${invoiceId} from ${from}`);
+      step(name, `join ${invoiceNumber} from ${from}`);
       await devices[name]!.replica.joinInvoice(invoiceId, from);
     }
 
@@ -73,9 +76,18 @@ try {
     // Both seller devices sync, then write their seller name at the same instant without seeing each other.
     await devices['seller-mobile']!.replica.sync(invoiceId);
     await devices['seller-desktop']!.replica.sync(invoiceId);
+    // Op ids hash the invoice's key, which holds a hash of the buyer's pod: the instant both devices write at is
+    // the first from SEED_VERSION at which, as in seed 000, the mobile write has the higher op id.
+    const idAt = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string, at: number) => {
+      const view = await devices[name]!.replica.writerView(invoiceId);
+      const device = devices[name]!.profile.device;
+      return makeOp('SetSellerInfo', { info: { name: sellerName } }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock }, at).id;
+    };
+    let instant = SEED_VERSION;
+    while ((await idAt('seller-mobile', 'Mr. Svarovsky Mobile', instant)) < (await idAt('seller-desktop', 'Mr. Svarovsky Desktop', instant))) instant++;
     const sameInstant = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string) => {
       console.log(`[${name}] set-seller-info --name "${sellerName}" (concurrently with the other seller device)`);
-      demoTime = SEED_VERSION;
+      demoTime = instant;
       return (await devices[name]!.replica.write(invoiceId, 'SetSellerInfo', { info: { name: sellerName } })).op;
     };
     const mobile = await sameInstant('seller-mobile', 'Mr. Svarovsky Mobile');

@@ -2,9 +2,11 @@ import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
+import { invoiceKeyOf, isLegacyKey, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import type { OpenDevice } from '../sync/device.ts';
+import { sideOn } from '../model/sides.ts';
 import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
@@ -87,7 +89,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   /** Every write first syncs (so its deps name what the device can see), then writes and pushes. */
   async function writeWith(invoice: string, write: (replica: Replica, invoiceId: InvoiceId) => Promise<WriteResult>) {
     await withDevice(async ({ replica }) => {
-      const invoiceId = asInvoiceId(invoice);
+      const invoiceId = await replica.resolveInvoice(invoice);
       printSync(await replica.sync(invoiceId));
       printWrite(await write(replica, invoiceId), replica);
     });
@@ -102,6 +104,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--with <profile>', 'the counterparty as a local profile (its WebID and pod; no secret is read)')
     .option('--counterparty-webid <webId>', "the counterparty's WebID")
     .option('--counterparty-pod <url>', "the counterparty's pod root, e.g. http://localhost:3002/seller/")
+    .option('--as <side>', 'your side on this invoice: buyer or seller', 'buyer')
     .option('--currency <code>', 'ISO 4217 currency', 'EUR')
     .option('--name <name>', 'your name on the invoice (required)')
     .option('--counterparty-name <name>', "the counterparty's name on the invoice (required)")
@@ -114,17 +117,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         podRoot = other.podRoot;
       }
       if (!webId || !podRoot) throw new FedinvoiceError('name the counterparty: --with <profile>, or --counterparty-webid and --counterparty-pod');
+      const side = options['as'] ?? 'buyer';
+      if (side !== 'buyer' && side !== 'seller') throw new FedinvoiceError(`--as must be buyer or seller, not "${side}"`);
       const own = partyInfoFrom({ name: options['name'] });
       const theirs = partyInfoFrom({ name: options['counterpartyName'] ?? undefined });
       await withDevice(async ({ replica }) => {
-        const result = await replica.createInvoice(asInvoiceId(invoice), {
+        const result = await replica.createInvoice(invoice, {
+          as: side,
           currency: options['currency'] ?? 'EUR',
           counterparty: { webId: asWebId(webId!), podRoot: podRoot!.endsWith('/') ? podRoot! : `${podRoot}/` },
           ownInfo: own,
           counterpartyInfo: theirs,
         });
         printWrite(result, replica);
-        if (!globals().json) io.stdout(`the counterparty joins with: fedinvoice join ${invoice} --from ${replica.ownContainer(asInvoiceId(invoice))}`);
+        if (!globals().json) io.stdout(`the counterparty joins with: fedinvoice join ${invoice} --from ${replica.ownContainer(result.op.invoiceId)}`);
       });
     });
 
@@ -134,10 +140,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--from <container>', "the creator's op container, as printed by `create`")
     .option('--with <profile>', 'the creator as a local profile')
     .action(async (invoice: string, options: Record<string, string | undefined>) => {
-      const invoiceId = asInvoiceId(invoice);
       let from = options['from'];
-      if (options['with']) from = (await loadReplica()).opsContainerOf((await readDeviceProfile(profilePath(dataDir(), options['with']))).podRoot, invoiceId);
+      if (options['with']) {
+        const creatorPod = (await readDeviceProfile(profilePath(dataDir(), options['with']))).podRoot;
+        from = (await loadReplica()).opsContainerOf(creatorPod, isLegacyKey(invoice) ? invoiceKeyOf(creatorPod, invoice) : asInvoiceId(invoice));
+      }
       if (!from || !isContainerUrl(from)) throw new FedinvoiceError("--from must be the creator's op container URL (ending in /), or use --with <profile>");
+      const key = splitOpsContainer(from)?.key;
+      if (!key || (key !== invoice && numberOfKey(key) !== invoice)) {
+        throw new FedinvoiceError(`${from} is not the op container of invoice ${invoice}: it must be <pod>invoices/${invoice}.<hash>/ops/, as \`fedinvoice create\` printed`);
+      }
+      const invoiceId = asInvoiceId(key);
       await withDevice(async ({ replica }) => {
         const result = await replica.joinInvoice(invoiceId, asContainerUrl(from!));
         printSync(result);
@@ -151,7 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--offline', 'do not touch the network: fold what this device holds')
     .action(async (invoice: string, options: { offline?: boolean }) => {
       await withDevice(async ({ replica }) => {
-        const invoiceId = asInvoiceId(invoice);
+        const invoiceId = await replica.resolveInvoice(invoice);
         const folded = options.offline ? await replica.view(invoiceId) : await (async () => {
           const result = await replica.sync(invoiceId);
           printSync(result);
@@ -166,7 +179,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('push the outbox and fetch what is new (every known invoice if none is named)')
     .action(async (invoice: string | undefined) => {
       await withDevice(async ({ replica }) => {
-        const ids = invoice ? [asInvoiceId(invoice)] : (await replica.listInvoices()).local.map((ref) => ref.invoiceId);
+        const ids = invoice ? [await replica.resolveInvoice(invoice)] : (await replica.listInvoices()).local.map((ref) => ref.invoiceId);
         for (const invoiceId of ids) {
           const result = await replica.sync(invoiceId);
           printSync(result);
@@ -184,17 +197,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { local, onPod, error } = options.offline ? { local: await replica.listLocalInvoices(), onPod: [], error: null } : await replica.listInvoices();
         if (error) io.stderr(`could not list the pod: ${error}`);
         const notJoined = onPod.filter((id) => !local.some((ref) => ref.invoiceId === id));
-        const rows = [];
+        type Row = { invoiceId: InvoiceId; number: string; you: string | null; status: string; currency: string | null; gross: string };
+        const rows: Array<Row & { buyer: string | null; seller: string | null }> = [];
         for (const ref of local) {
           const view = options.offline ? await replica.view(ref.invoiceId) : (await replica.sync(ref.invoiceId)).invoice;
-          rows.push({ invoiceId: ref.invoiceId, status: view.status, currency: view.currency, gross: view.totals.gross, buyer: view.buyer?.info.name ?? null, seller: view.seller?.info.name ?? null });
+          const { status, currency, totals } = view;
+          const [buyer, seller] = [view.buyer?.info.name ?? null, view.seller?.info.name ?? null];
+          rows.push({ invoiceId: ref.invoiceId, number: numberOfKey(ref.invoiceId), you: sideOn(view, replica.identity.webId), status, currency, gross: totals.gross, buyer, seller });
         }
         if (globals().json) {
           io.stdout(JSON.stringify({ invoices: rows, onPodNotOnThisDevice: notJoined }, null, 2));
           return;
         }
-        for (const row of rows) io.stdout(`${row.invoiceId}  ${row.status}  ${row.currency ?? ''} ${row.gross}  ${row.buyer ?? '?'} ← ${row.seller ?? '?'}`);
-        for (const id of notJoined) io.stdout(`${id}  (on your pod, not on this device: fedinvoice join ${id} --from ${replica.ownContainer(id)})`);
+        // A number several invoices share (made by different creators) is shown with its key, which tells them apart.
+        const shared = (number: string) => rows.filter((row) => row.number === number).length > 1;
+        for (const row of rows) {
+          const name = shared(row.number) ? `${row.number} (${row.invoiceId})` : row.number;
+          io.stdout(`${name}  ${row.status}  ${row.currency ?? ''} ${row.gross}  ${row.buyer ?? '?'} ← ${row.seller ?? '?'}  (you: ${row.you ?? 'participant'})`);
+        }
+        for (const id of notJoined) io.stdout(`${numberOfKey(id)}  (on your pod, not on this device: fedinvoice join ${numberOfKey(id)} --from ${replica.ownContainer(id)})`);
         if (rows.length === 0 && notJoined.length === 0) io.stdout('no invoices yet: fedinvoice create <invoice> --with <counterparty profile> --name … --counterparty-name …');
       });
     });
@@ -204,7 +225,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('every op with author, device, time, and whether it was accepted, rejected (why) or pending')
     .action(async (invoice: string) => {
       await withDevice(async ({ replica }) => {
-        const result = await replica.sync(asInvoiceId(invoice));
+        const result = await replica.sync(await replica.resolveInvoice(invoice));
         printSync(result);
         io.stdout(globals().json ? JSON.stringify(result.invoice.log, null, 2) : formatLog(result.invoice.log));
       });

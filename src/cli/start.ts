@@ -7,7 +7,7 @@ import type { Viewer } from '../viewer/server.ts';
 import { dataDirOf } from '../pod/profile.ts';
 
 /**
- * `npm start`: the buyer's and the seller's Community Solid Servers, file-backed under ./data, with four
+ * `npm start`: three businesses (buyer, seller, customer) on two Community Solid Servers, file-backed under ./data, with five
  * device profiles, and the invoice viewer on http://localhost:3000/ acting as one profile. Options (or their
  * environment variables) are listed in USAGE. The pods listen on 127.0.0.1 only unless FEDINVOICE_HOST says
  * otherwise; the viewer always listens on 127.0.0.1 only.
@@ -104,7 +104,7 @@ async function start(options: StartOptions): Promise<{ pods: LocalPods; viewer: 
 
   let pods: LocalPods;
   try {
-    console.log(`Starting the buyer's and the seller's pods on ports ${ports.buyer} and ${ports.seller} (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
+    console.log(`Starting the pods of the buyer, the seller and the customer on ports ${ports.buyer} and ${ports.seller} (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
     pods = await startLocalPods({ dataDir, host, buyerPort: ports.buyer, sellerPort: ports.seller });
   } catch (error) {
     // Taken between the check and the listen.
@@ -126,11 +126,13 @@ async function start(options: StartOptions): Promise<{ pods: LocalPods; viewer: 
 
 function printWelcome({ pods, viewerNote }: { pods: LocalPods; viewerNote: string }): void {
   const cli = 'fedinvoice';
+  const data = relative(process.cwd(), dataDirOf(undefined, process.env)) || '.';
   console.log(`
 ${viewerNote}
 
-Buyer pod:  ${pods.buyer.baseUrl}   WebID ${pods.buyer.webId}
-Seller pod: ${pods.seller.baseUrl}   WebID ${pods.seller.webId}
+${pods.notes.map((note) => `${note}\n`).join('')}
+Businesses (for local use only: the accounts are in ${data}/accounts.json, mode 0600):
+${[pods.buyer, pods.seller, pods.customer].map((b) => `  ${b.name.padEnd(9)} WebID ${b.webId}\n            log in at ${b.baseUrl} as ${b.email}, password ${b.password}`).join('\n')}
 
 Device profiles (client credentials, mode 0600):
 ${pods.profiles.map((path) => `  ${relative(process.cwd(), path)}`).join('\n')}
@@ -146,6 +148,10 @@ or by hand:
   ${cli} add-to-cart INV-1 beans 520 --profile buyer-mobile
   ${cli} quote-item INV-1 beans 0.05 --tax 21 --profile seller-mobile
   ${cli} show INV-1 --profile seller-desktop
+The seller's second customer, with the seller's own number:
+  ${cli} create INV-1 --profile customer-desktop --with seller-desktop --name Clara --counterparty-name George
+  ${cli} join INV-1 --profile seller-desktop --with customer-desktop
+  ${cli} list --profile seller-desktop           # two invoices INV-1, told apart by their keys
 
 Press Ctrl+C to stop.`);
 }

@@ -1,12 +1,15 @@
 /**
- * The two local pod servers of `npm start`: buyer on http://localhost:3001/, seller on http://localhost:3002/ (or
- * the ports chosen on the first start), file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
+ * The local businesses of `npm start` on two pod servers: on the buyer's (http://localhost:3001/, or the port chosen
+ * on the first start) the buyer and the customer (a second customer of the seller), on the seller's
+ * (http://localhost:3002/) the seller; file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
  *
  * Files under dataDir (folders 0700, files 0600, they hold secrets):
- *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...} }
- *                            written once, on the first start, with random passwords.
- *   profiles/<name>.json     one per device (buyer-desktop, buyer-mobile, seller-desktop, seller-mobile):
- *                            { name, party, device, webId, podRoot, oidcIssuer, clientId, clientSecret }
+ *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...}, customer: {...} }
+ *                            written on the first start, with random passwords; a data folder made before the
+ *                            customer existed gets its account added once.
+ *   profiles/<name>.json     one per device, named <business>-<device> (buyer-desktop, buyer-mobile, seller-desktop,
+ *                            seller-mobile, customer-desktop): { name, business, device, webId, podRoot, oidcIssuer,
+ *                            clientId, clientSecret }
  *
  * First start: accounts.json is created, each server seeds its account + pod, and client credentials are made for
  * the four devices. Later starts reuse all of it: startPodServer does not re-seed a data folder that already has
@@ -20,7 +23,7 @@ import { join } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
-import { profilePath, profilesDirOf, type Device, type DeviceProfile, type Party } from './profile.ts';
+import { profilePath, profilesDirOf, type DeviceProfile } from './profile.ts';
 import { assertPortFree } from './ports.ts';
 import type { PodServer } from './server.ts';
 
@@ -30,11 +33,18 @@ interface AccountRecord {
   podName: string;
   baseUrl: string;
 }
-interface AccountsFile {
-  version: 1;
-  buyer: AccountRecord;
-  seller: AccountRecord;
-}
+/** The two servers, named after the business each was first made for. */
+type Party = 'buyer' | 'seller';
+type Business = Party | 'customer';
+/** `customer` is missing in a data folder made before the third business existed. */
+type AccountsFile = { version: 1 } & Record<Party, AccountRecord> & { customer?: AccountRecord };
+
+/** Each business: the server its pod is on and its devices' labels. */
+const BUSINESSES: ReadonlyArray<{ name: Business; server: Party; devices: readonly string[] }> = [
+  { name: 'buyer', server: 'buyer', devices: ['desktop', 'mobile'] },
+  { name: 'seller', server: 'seller', devices: ['desktop', 'mobile'] },
+  { name: 'customer', server: 'buyer', devices: ['desktop'] },
+];
 
 /** Where npm start's pods listen when neither an option nor the data folder says otherwise. */
 export const DEFAULT_POD_PORTS: Readonly<Record<Party, number>> = { buyer: 3001, seller: 3002 };
@@ -49,17 +59,22 @@ export interface LocalPodsOptions {
 }
 
 export type LocalParty = PodServer & { webId: WebId; podRoot: string };
+/** A business for local use: its WebID, pod and account (to log in on its pod server's pages). */
+export type LocalBusiness = LocalParty & { name: string; email: string; password: string };
 
 export interface LocalPods {
-  buyer: LocalParty;
-  seller: LocalParty;
+  buyer: LocalBusiness;
+  seller: LocalBusiness;
+  /** A second customer of the seller, on the buyer's server. */
+  customer: LocalBusiness;
   /** Paths of the four device profiles. */
   profiles: string[];
+  /** What changed in the data folder on this start that a person should know (e.g. a business added). */
+  notes: string[];
   stop(): Promise<void>;
 }
 
 const PARTIES: Party[] = ['buyer', 'seller'];
-const DEVICES: Device[] = ['desktop', 'mobile'];
 
 /** Writes a secret file atomically with mode 0600. */
 async function writeSecretJson(path: string, value: unknown): Promise<void> {
@@ -122,15 +137,27 @@ export async function localPodPorts(dataDir: string, requested: Partial<Record<P
   return { ports: portsFor(dataDir, accounts, requested), fixed: accounts !== undefined };
 }
 
-async function createAccounts(dataDir: string, ports: Record<Party, number>): Promise<AccountsFile> {
-  const password = () => randomBytes(24).toString('base64url');
-  const accounts: AccountsFile = {
-    version: 1,
-    buyer: { email: 'buyer@fedinvoice.local', password: password(), podName: 'buyer', baseUrl: `http://localhost:${ports.buyer}/` },
-    seller: { email: 'seller@fedinvoice.local', password: password(), podName: 'seller', baseUrl: `http://localhost:${ports.seller}/` },
-  };
+const newAccount = (business: Business, port: number): AccountRecord => ({
+  email: `${business}@fedinvoice.local`,
+  password: randomBytes(24).toString('base64url'),
+  podName: business,
+  baseUrl: `http://localhost:${port}/`,
+});
+
+async function createAccounts(dataDir: string, ports: Record<Party, number>): Promise<Required<AccountsFile>> {
+  const accounts = { version: 1 as const, buyer: newAccount('buyer', ports.buyer), seller: newAccount('seller', ports.seller), customer: newAccount('customer', ports.buyer) };
   await writeSecretJson(join(dataDir, 'accounts.json'), accounts);
   return accounts;
+}
+
+/** A data folder made before the customer existed gets its account once (the server creates it on start). */
+async function withCustomer(dataDir: string, accounts: AccountsFile, notes: string[]): Promise<Required<AccountsFile>> {
+  if (accounts.customer) return accounts as Required<AccountsFile>;
+  const path = join(dataDir, 'accounts.json');
+  const upgraded = { ...accounts, customer: newAccount('customer', Number(new URL(accounts.buyer.baseUrl).port)) };
+  await writeSecretJson(path, upgraded);
+  notes.push(`Added a third business, "customer" (a second customer of the seller, on the buyer's server), to ${path}.`);
+  return upgraded;
 }
 
 function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'clientSecret'>): value is DeviceProfile {
@@ -155,7 +182,8 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
   const ports = portsFor(dataDir, existing, requested);
   // Seconds before CSS would find out: a taken port fails here, before any server loads.
   for (const party of PARTIES) await assertPortFree(ports[party], host);
-  const accounts = existing ?? (await createAccounts(dataDir, ports));
+  const notes: string[] = [];
+  const accounts = existing ? await withCustomer(dataDir, existing, notes) : await createAccounts(dataDir, ports);
   // Loaded only now: importing this module (for localPodPorts, or before the checks above) costs no CSS start-up.
   const { startPodServer } = await import('./server.ts');
 
@@ -166,7 +194,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
         storage: 'file',
         dataDir: join(dataDir, 'pods', party),
         listenHost: host,
-        seedAccounts: [{ email: accounts[party].email, password: accounts[party].password, podName: accounts[party].podName }],
+        seedAccounts: BUSINESSES.filter((b) => b.server === party).map(({ name }) => ({ email: accounts[name].email, password: accounts[name].password, podName: accounts[name].podName })),
       }),
     ),
   );
@@ -185,20 +213,18 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
     const profilesDir = profilesDirOf(dataDir);
     await mkdir(profilesDir, { recursive: true, mode: 0o700 });
     await chmod(profilesDir, 0o700);
-    const parties = {} as Record<Party, LocalParty>;
+    const businesses = {} as Record<Business, LocalBusiness>;
     const profiles: string[] = [];
-    for (const [party, server] of [
-      ['buyer', buyerServer],
-      ['seller', sellerServer],
-    ] as const) {
-      const account = accounts[party];
+    for (const business of BUSINESSES) {
+      const server = business.server === 'buyer' ? buyerServer : sellerServer;
+      const account = accounts[business.name];
       const webId = await getAccountWebId(server.baseUrl, account.email, account.password);
       const podRoot = `${server.baseUrl}${account.podName}/`;
-      parties[party] = { ...server, webId, podRoot };
-      for (const device of DEVICES) {
-        const name = `${party}-${device}`;
+      businesses[business.name] = { ...server, name: business.name, webId, podRoot, email: account.email, password: account.password };
+      for (const device of business.devices) {
+        const name = `${business.name}-${device}`;
         const path = profilePath(dataDir, name);
-        const expected = { name, party, device, webId, podRoot, oidcIssuer: server.baseUrl };
+        const expected = { name, business: business.name, device, webId, podRoot, oidcIssuer: server.baseUrl };
         const existing = await readJson(path);
         if (isProfile(existing, expected)) {
           await chmod(path, 0o600);
@@ -210,7 +236,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
         profiles.push(path);
       }
     }
-    return { buyer: parties.buyer, seller: parties.seller, profiles, stop };
+    return { ...businesses, profiles, notes, stop };
   } catch (error) {
     await stop();
     throw error;

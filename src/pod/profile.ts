@@ -3,16 +3,16 @@ import { join, resolve } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 
 /**
- * A device profile: one device's client credentials for its party's pod. Kept apart from the pod server code
+ * A device profile: a business's identity (WebID, pod, identity provider) and one device's label and client
+ * credentials. Which side the device is on is not here: each invoice says it. Kept apart from the pod server code
  * so that the CLI, which reads profiles on every command, never loads the Community Solid Server.
  */
-export type Party = 'buyer' | 'seller';
-export type Device = 'desktop' | 'mobile';
-
 export interface DeviceProfile {
   name: string;
-  party: Party;
-  device: Device;
+  /** The business the identity belongs to, e.g. "buyer" (absent in profiles written before businesses). */
+  business?: string;
+  /** Any short device label put on its ops: "desktop", "mobile", "warehouse-tablet", "erp". */
+  device: string;
   webId: string;
   podRoot: string;
   oidcIssuer: string;
@@ -56,6 +56,6 @@ export async function readDeviceProfile(path: string): Promise<DeviceProfile> {
   if (typeof p.clientId !== 'string' || typeof p.clientSecret !== 'string' || typeof p.oidcIssuer !== 'string' || typeof p.webId !== 'string') {
     throw new FedinvoiceError(`${path} is not a complete device profile (clientId, clientSecret, oidcIssuer, webId).`);
   }
-  if (p.party !== 'buyer' && p.party !== 'seller') throw new FedinvoiceError(`${path} names no party (buyer or seller).`);
+  if (typeof p.podRoot !== 'string' || typeof p.device !== 'string' || p.device === '') throw new FedinvoiceError(`${path} names no pod root or device label.`);
   return p as DeviceProfile;
 }

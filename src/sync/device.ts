@@ -45,7 +45,7 @@ export async function openDevice(
   }
   const validator = shapes.value;
   const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
-  const identity = { webId: asWebId(profile.webId), side: profile.party, podRoot: profile.podRoot, device: profile.device };
+  const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
     if (login.status === 'rejected') throw login.reason;
     const session = login.value;

@@ -1,28 +1,33 @@
 import { acceptanceOf, assertPartyMayWrite, buildableOps, makeOp, MAX_CLOCK_DRIFT_MS, proposalOf } from '../model/builder.ts';
 import { FedinvoiceError, messageOf, OpRefusedError } from '../model/errors.ts';
 import { fold } from '../model/fold.ts';
-import { asContainerUrl, isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
+import { isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
+import { invoiceKeyOf, isInvoiceNumber, isLegacyKey, keyFitsOrigin, numberOfKey } from '../model/invoice-key.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
 import type { Side } from '../model/roles.ts';
+import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
 import type { OpValidator } from '../rdf/op-turtle.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type OutboxReport } from './outbox.ts';
+import { claimInvoiceFolder, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
 import { packResource } from './packs.ts';
 import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
 
 export type { OutboxReport } from './outbox.ts';
 
-/** Who this device is: the pod decides what it may write; `side` only drives the local refusal of seed 000. */
+/**
+ * Who this device is: a business's identity (WebID and pod) and the device's own label. Its side on an invoice is
+ * the invoice's to say (the CreateInvoice names buyer and seller, an AddParticipant the others), never the device's.
+ */
 export interface DeviceIdentity {
   readonly webId: WebId;
-  readonly side: Side;
-  /** The party's pod, e.g. http://localhost:3001/buyer/ */
+  /** The business's pod, e.g. http://localhost:3001/buyer/ */
   readonly podRoot: string;
-  /** Device label put on every op, e.g. "desktop". */
+  /** Device label put on every op, any short name: "desktop", "warehouse-tablet", "erp". */
   readonly device: string;
 }
 
@@ -76,6 +81,8 @@ export interface SyncResult {
 }
 
 export interface CreateInvoiceInput {
+  /** The creator's side on this invoice; default buyer. */
+  readonly as?: Side;
   readonly currency: string;
   readonly counterparty: { readonly webId: WebId; readonly podRoot: string };
   readonly ownInfo: PartyInfo;
@@ -84,8 +91,9 @@ export interface CreateInvoiceInput {
 
 const foldRef = (ops: readonly SourcedOp[], ref: InvoiceRef): FoldedInvoice => fold(ops, { invoiceId: ref.invoiceId, origin: ref.origin });
 
-export const invoiceContainerOf = (podRoot: string, invoiceId: InvoiceId): string => `${podRoot}invoices/${invoiceId}/`;
-export const opsContainerOf = (podRoot: string, invoiceId: InvoiceId): ContainerUrl => asContainerUrl(`${invoiceContainerOf(podRoot, invoiceId)}ops/`);
+export { invoiceFolderOf as invoiceContainerOf, opsContainerOf } from './invoice-folder.ts';
+export { sideOn } from '../model/sides.ts';
+
 
 /**
  * One device's replica of its invoices. Writes go to the durable outbox first and then to the device's own pod;
@@ -126,50 +134,107 @@ export class Replica {
     return opsContainerOf(this.identity.podRoot, invoiceId);
   }
 
-  /** Starts an invoice: grants the counterparty read on this party's invoice folder, then writes CreateInvoice. */
-  async createInvoice(invoiceId: InvoiceId, input: CreateInvoiceInput): Promise<WriteResult> {
-    if (!isInvoiceId(invoiceId)) throw new FedinvoiceError(`"${invoiceId}" is not a valid invoice id: use letters, digits, ".", "_" or "-" (at most 64)`);
-    if (await this.options.store.getInvoice(invoiceId)) throw new FedinvoiceError(`invoice ${invoiceId} already exists on this device`);
+  /**
+   * The key of an invoice this party creates: `number` (what people type) with the hash of this pod and the number
+   * (invoice-key.ts); a key already derived for this pod is taken as it is.
+   */
+  keyForNumber(number: string): InvoiceId {
+    const podRoot = this.identity.podRoot;
+    if (!isLegacyKey(number) && invoiceKeyOf(podRoot, numberOfKey(number)) === number) return number as InvoiceId;
+    if (!isInvoiceNumber(number)) {
+      throw new FedinvoiceError(`"${number}" is not a valid invoice number: use letters, digits, ".", "_" or "-" (at most 31, starting with a letter or digit)`);
+    }
+    return invoiceKeyOf(podRoot, number);
+  }
+
+  /**
+   * Starts invoice `number` on the side `input.as` (default buyer): claims its folder on this party's pod (refused if
+   * the folder already holds an invoice), grants the counterparty read on it, then writes CreateInvoice.
+   */
+  async createInvoice(number: string, input: CreateInvoiceInput): Promise<WriteResult> {
+    const invoiceId = this.keyForNumber(number);
+    if (await this.options.store.getInvoice(invoiceId)) throw new FedinvoiceError(`invoice ${numberOfKey(invoiceId)} already exists on this device`);
     const me = this.identity;
+    if (input.counterparty.webId === me.webId) throw new FedinvoiceError('the counterparty is your own WebID: an invoice needs two businesses');
+    const side = input.as ?? 'buyer';
     const mine = { webId: me.webId, container: this.ownContainer(invoiceId), info: input.ownInfo };
     const theirs = { webId: input.counterparty.webId, container: opsContainerOf(input.counterparty.podRoot, invoiceId), info: input.counterpartyInfo };
     const payload: PayloadByType['CreateInvoice'] = {
       currency: input.currency,
-      buyer: me.side === 'buyer' ? mine : theirs,
-      seller: me.side === 'seller' ? mine : theirs,
+      buyer: side === 'buyer' ? mine : theirs,
+      seller: side === 'seller' ? mine : theirs,
     };
-    await setInvoiceAccess(this.fetch, invoiceContainerOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
+    if ((await claimInvoiceFolder(this.fetch, me.podRoot, invoiceId, mine.container)) === 'already') {
+      throw new FedinvoiceError(
+        `invoice ${numberOfKey(invoiceId)} already exists on your pod (another device of yours created it): join it with \`fedinvoice join ${numberOfKey(invoiceId)} --from ${mine.container}\``,
+      );
+    }
+    await setInvoiceAccess(this.fetch, invoiceFolderOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
     await this.options.store.saveInvoice({ invoiceId, ownContainer: mine.container, origin: mine.container, seedContainers: [mine.container], readers: [input.counterparty.webId] });
     return this.write(invoiceId, 'CreateInvoice', payload);
   }
 
   /**
-   * Joins an invoice another party created, from the op container its invitation names: crawls it, checks
-   * that the CreateInvoice names this device's WebID, and grants every participant read on this party's ops.
+   * Joins an invoice another party created, from the op container its invitation names. Refuses, before any
+   * access is granted, a key that is not derived from the pod that container is on, and a folder on this party's
+   * pod that already holds another invoice; then crawls, and checks that the CreateInvoice names this WebID with
+   * this party's folder of the invoice. Every participant is granted read on this party's ops.
    */
   async joinInvoice(invoiceId: InvoiceId, from: ContainerUrl): Promise<SyncResult> {
     if (!isInvoiceId(invoiceId)) throw new FedinvoiceError(`"${invoiceId}" is not a valid invoice id`);
     const existing = await this.options.store.getInvoice(invoiceId);
+    const origin = existing?.origin ?? from;
+    if (keyFitsOrigin(invoiceId, origin) === 'mismatch') {
+      throw new FedinvoiceError(
+        `refusing to join ${invoiceId} from ${origin}: an invoice's folder is named after the pod that created it and its number, and this one is not ` +
+          `(it could be another party's invoice under a copied name); ask the creator for the container \`fedinvoice create\` printed`,
+      );
+    }
+    await claimInvoiceFolder(this.fetch, this.identity.podRoot, invoiceId, origin);
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: this.ownContainer(invoiceId),
-      origin: existing?.origin ?? from,
+      origin,
       seedContainers: [...new Set([...(existing?.seedContainers ?? []), from])],
       readers: existing?.readers ?? [],
     });
     const result = await this.sync(invoiceId);
-    const { buyer, seller } = result.invoice;
-    if (!buyer || !seller) {
-      throw new FedinvoiceError(`no CreateInvoice for ${invoiceId} could be read from ${from}${result.containers[0]?.error ? `: ${result.containers[0].error}` : ''}`);
-    }
-    const mine = this.identity.side === 'buyer' ? buyer : seller;
-    if (mine.webId !== this.identity.webId) {
-      throw new FedinvoiceError(`invoice ${invoiceId} names ${mine.webId} as its ${this.identity.side}, not this device's WebID ${this.identity.webId}`);
-    }
-    if (mine.container !== this.ownContainer(invoiceId)) {
-      await this.options.store.saveInvoice({ ...(await this.options.store.getInvoice(invoiceId))!, ownContainer: mine.container });
-    }
+    this.assertNamedIn(invoiceId, result);
     return result;
+  }
+
+  /** Refuses an invoice whose CreateInvoice (or AddParticipant) does not name this WebID with this party's folder of it. */
+  private assertNamedIn(invoiceId: InvoiceId, result: SyncResult): void {
+    const { buyer, seller, participants } = result.invoice;
+    if (!buyer || !seller) {
+      throw new FedinvoiceError(`no CreateInvoice for ${invoiceId} could be read${result.containers[0]?.error ? `: ${result.containers[0].error}` : ''}`);
+    }
+    const me = participants.find((p) => p.webId === this.identity.webId);
+    if (!me) throw new FedinvoiceError(`invoice ${invoiceId} names ${buyer.webId} as its buyer and ${seller.webId} as its seller, not this device's WebID ${this.identity.webId}`);
+    if (me.container !== this.ownContainer(invoiceId)) {
+      throw new FedinvoiceError(`invoice ${invoiceId} names ${me.container} as your ops' container, not your folder of this invoice ${this.ownContainer(invoiceId)}: refusing to write there`);
+    }
+  }
+
+  /** This device's side on an invoice it knows: from the invoice, never from the profile. Null before it is known or for a carrier. */
+  async sideOf(invoiceId: InvoiceId): Promise<Side | null> {
+    return sideOn((await this.latest(await this.requireInvoice(invoiceId))).invoice, this.identity.webId);
+  }
+
+  /**
+   * The key of an invoice this device knows, from its key or its number. A number that several known invoices
+   * share (made by different creators) is refused with the candidates, so that a person picks one.
+   */
+  async resolveInvoice(keyOrNumber: string): Promise<InvoiceId> {
+    const refs = await this.options.store.listInvoices();
+    if (refs.some((ref) => ref.invoiceId === keyOrNumber)) return keyOrNumber as InvoiceId;
+    const matches = refs.filter((ref) => numberOfKey(ref.invoiceId) === keyOrNumber);
+    if (matches.length === 1) return matches[0]!.invoiceId;
+    if (matches.length > 1) {
+      const lines = matches.map((ref) => `  ${ref.invoiceId}  (created at ${ref.origin})`);
+      throw new FedinvoiceError(`invoice number ${keyOrNumber} is ambiguous on this device: name one of these invoices by its key\n${lines.join('\n')}`);
+    }
+    return keyOrNumber as InvoiceId;
   }
 
   /**
@@ -189,9 +254,10 @@ export class Replica {
   async writeBatch(invoiceId: InvoiceId, entries: readonly BatchEntry[]): Promise<BatchResult> {
     const ref = await this.requireInvoice(invoiceId);
     if (entries.length === 0) return { ops: [], outbox: await this.pushOutbox(invoiceId) };
-    for (const entry of entries) assertPartyMayWrite(this.identity.side, entry.type);
     const { ops: known } = await this.latest(ref);
     const view = await this.buildingView(ref);
+    const side = sideOn(view, this.identity.webId) ?? creatorSide(entries, this.identity.webId);
+    if (side) for (const entry of entries) assertPartyMayWrite(side, entry.type);
     const now = this.now();
     const ops = this.makeOps(ref, entries, view, now);
     const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
@@ -265,7 +331,10 @@ export class Replica {
    * exactly what is open: a person accepts what they reviewed, not whatever arrived since.
    */
   async accept(invoiceId: InvoiceId, termsHash?: string): Promise<WriteResult> {
-    const payload = acceptanceOf(await this.writerView(invoiceId), this.identity.side);
+    const view = await this.writerView(invoiceId);
+    const side = sideOn(view, this.identity.webId);
+    if (!side) throw new OpRefusedError(`this business is neither the buyer nor the seller of ${numberOfKey(invoiceId)}: it cannot accept`);
+    const payload = acceptanceOf(view, side);
     if (termsHash !== undefined && (termsHash.length < 8 || !payload.termsHash.startsWith(termsHash))) {
       throw new OpRefusedError(`the open proposal is for terms ${payload.termsHash}, not ${termsHash}: review it with \`fedinvoice show ${invoiceId}\``);
     }
@@ -396,7 +465,7 @@ export class Replica {
     if (needed.every((webId) => granted.has(webId))) return;
     const readers = [...new Set([...granted, ...needed])].sort();
     try {
-      await setInvoiceAccess(this.fetch, invoiceContainerOf(this.identity.podRoot, ref.invoiceId), this.identity.webId, readers);
+      await setInvoiceAccess(this.fetch, invoiceFolderOf(this.identity.podRoot, ref.invoiceId), this.identity.webId, readers);
       await this.options.store.saveInvoice({ ...ref, readers });
     } catch {
       // The pod is down: the grant is retried on the next sync, since `readers` was not updated.
@@ -408,6 +477,13 @@ export class Replica {
     if (!ref) throw new FedinvoiceError(`invoice ${invoiceId} is not known on this device: create it with \`fedinvoice create\` or join it with \`fedinvoice join\``);
     return ref;
   }
+}
+
+/** The side a batch's CreateInvoice gives this WebID (before the invoice exists, the CreateInvoice says it). */
+function creatorSide(entries: readonly BatchEntry[], webId: WebId): Side | null {
+  const create = entries.find((entry) => entry.type === 'CreateInvoice')?.payload as PayloadByType['CreateInvoice'] | undefined;
+  if (create?.buyer.webId === webId) return 'buyer';
+  return create?.seller.webId === webId ? 'seller' : null;
 }
 
 /** Refuses (throws, nothing written) unless the fold accepted every op made: one op by its own name, a batch as a whole. */

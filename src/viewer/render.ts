@@ -14,7 +14,6 @@ export interface ViewerIdentity {
   /** Profile name, e.g. buyer-desktop. */
   readonly profile: string;
   readonly webId: string;
-  readonly side: string;
   readonly device: string;
 }
 
@@ -102,7 +101,7 @@ function shell(title: string, ctx: PageContext, main: Html, live?: { events: str
 <a class="skip" href="#main">Skip to content</a>
 <header class="site">
   <p class="brand"><a href="${ctx.href('/')}">fedinvoice</a> <span>viewer</span></p>
-  <p class="identity">Viewing as <strong>${identity.profile}</strong> <span class="muted">(${identity.side}, ${identity.device}) · <span class="webid">${identity.webId}</span></span></p>
+  <p class="identity">Viewing as <strong>${identity.profile}</strong> <span class="muted">(device ${identity.device}) · <span class="webid">${identity.webId}</span></span></p>
   ${switcher}
 </header>
 <main id="main">

@@ -88,7 +88,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   if (!options.replica && !options.replicaFor) throw new FedinvoiceError('startViewer needs a replica or replicaFor');
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => undefined);
-  const single = options.replica ? `${options.replica.identity.side}-${options.replica.identity.device}` : undefined;
+  const single = options.replica?.identity.device;
   const profiles = options.profiles?.length ? [...options.profiles] : [options.defaultProfile ?? single ?? 'device'];
   const defaultProfile = options.defaultProfile ?? profiles[0]!;
   if (!profiles.includes(defaultProfile)) profiles.unshift(defaultProfile);
@@ -109,7 +109,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   };
 
   const contextFor = (profile: string, replica: Replica, path: string): PageContext => ({
-    identity: { profile, webId: replica.identity.webId, side: replica.identity.side, device: replica.identity.device },
+    identity: { profile, webId: replica.identity.webId, device: replica.identity.device },
     profiles,
     path,
     href: (target) => (profile === defaultProfile ? target : `${target}${target.includes('?') ? '&' : '?'}profile=${encodeURIComponent(profile)}`),

@@ -32,7 +32,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-bin-'));
   const { party } = pod;
   const { id, secret } = await createClientCredentials(party.baseUrl, party.email, party.password, 'bin-desktop', party.webId);
-  const profile: DeviceProfile = { name: 'buyer-desktop', party: 'buyer', device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
+  const profile: DeviceProfile = { name: 'buyer-desktop', business: 'buyer', device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
   await writeFileAtomic(join(dataDir, 'profiles', 'buyer-desktop.json'), JSON.stringify(profile));
   await buildCli();
 });

@@ -14,11 +14,12 @@ let pods: TestPods;
 let dataDir: string;
 const secrets: string[] = [];
 
-async function writeProfile(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Promise<void> {
-  const name = `${side}-${device}`;
+/** A profile is a business's identity plus one device's label: any short name. */
+async function writeProfile(party: TestParty, business: string, device: string): Promise<void> {
+  const name = `${business}-${device}`;
   const credentials = await createClientCredentials(party.baseUrl, party.email, party.password, `cli-${name}`, party.webId);
   secrets.push(credentials.secret);
-  const profile: DeviceProfile = { name, party: side, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
+  const profile: DeviceProfile = { name, business, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
   await writeFileAtomic(join(dataDir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2));
 }
 
@@ -39,6 +40,9 @@ beforeAll(async () => {
   await writeProfile(pods.buyer, 'buyer', 'mobile');
   await writeProfile(pods.seller, 'seller', 'desktop');
   await writeProfile(pods.seller, 'seller', 'mobile');
+  await writeProfile(pods.seller, 'seller', 'warehouse-tablet');
+  await writeProfile(pods.buyer, 'buyer', 'erp');
+  await writeProfile(pods.stranger, 'customer', 'desktop');
 });
 
 afterAll(async () => {
@@ -50,7 +54,7 @@ describe('fedinvoice CLI', () => {
   it("composes seed 000's invoice from four device profiles", async () => {
     const created = await cli('create', '0001-03', '--profile', 'buyer-desktop', '--with', 'seller-desktop', '--name', 'Michiel', '--counterparty-name', 'George');
     expect(created.code).toBe(0);
-    expect(created.out).toMatch(/^CreateInvoice [0-9a-f]{12}… written to http:\/\/localhost:\d+\/buyer\/invoices\/0001-03\/ops\//);
+    expect(created.out).toMatch(/^CreateInvoice [0-9a-f]{12}… written to http:\/\/localhost:\d+\/buyer\/invoices\/0001-03\.[0-9a-f]{32}\/ops\//);
     for (const profile of ['buyer-mobile', 'seller-desktop', 'seller-mobile']) {
       expect((await cli('join', '0001-03', '--profile', profile, '--with', 'buyer-desktop')).code).toBe(0);
     }
@@ -99,10 +103,51 @@ describe('fedinvoice CLI', () => {
     expect(log.code).toBe(0);
     for (const type of ['CreateInvoice', 'AddToCart', 'QuoteItem', 'SetProductStock', 'SetSellerInfo', 'Propose', 'Accept']) expect(log.out).toContain(type);
     const list = await cli('list', '--profile', 'seller-desktop');
-    expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile$/m);
+    expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile\s+\(you: seller\)$/m);
     await cli('sync', '0001-03', '--profile', 'buyer-desktop');
     const verbose = await cli('sync', '0001-03', '--profile', 'buyer-desktop', '--verbose');
     expect(verbose.err).toContain('2 HTTP request(s), 0 new op(s)');
+  });
+
+  it('one profile, two roles: the seller of 0001-03 is the buyer of PO-77, and LOCAL DENY follows the invoice', async () => {
+    const created = await cli('create', 'PO-77', '--as', 'buyer', '--profile', 'seller-desktop', '--with', 'customer-desktop', '--name', 'George', '--counterparty-name', 'Clara');
+    expect(created.code).toBe(0);
+    expect((await cli('join', 'PO-77', '--profile', 'customer-desktop', '--with', 'seller-desktop')).code).toBe(0);
+    expect((await cli('add-to-cart', 'PO-77', 'paper', '10', '--profile', 'seller-desktop')).code).toBe(0);
+    const denied = await cli('quote-item', 'PO-77', 'paper', '2', '--profile', 'seller-desktop');
+    expect(denied.code).toBe(1);
+    expect(denied.err).toBe('fedinvoice: the buyer may not write QuoteItem: QuoteItem may only be written by the seller');
+    expect((await cli('quote-item', 'PO-77', 'paper', '2', '--profile', 'customer-desktop')).code).toBe(0);
+    const buyerDenied = await cli('add-to-cart', '0001-03', 'paper', '1', '--profile', 'seller-desktop');
+    expect(buyerDenied.err).toBe('fedinvoice: the seller may not write AddToCart: AddToCart may only be written by the buyer');
+
+    const shown = JSON.parse((await cli('show', 'PO-77', '--json', '--profile', 'seller-desktop')).out) as FoldedInvoice;
+    expect([shown.buyer?.webId, shown.seller?.webId, shown.totals.gross]).toEqual([pods.seller.webId, pods.stranger.webId, '20.00']);
+    const list = await cli('list', '--profile', 'seller-desktop');
+    expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile\s+\(you: seller\)$/m);
+    expect(list.out).toMatch(/^PO-77\s+draft\s+EUR 20\.00\s+George ← Clara\s+\(you: buyer\)$/m);
+  });
+
+  it('a third device with its own label, on each side, joins and writes', async () => {
+    for (const profile of ['seller-warehouse-tablet', 'buyer-erp']) {
+      expect((await cli('join', '0001-03', '--profile', profile, '--with', 'buyer-desktop')).code).toBe(0);
+      expect((await cli('comment', '0001-03', `hello from ${profile}`, '--profile', profile)).code).toBe(0);
+    }
+    const log = JSON.parse((await cli('log', '0001-03', '--json', '--profile', 'seller-mobile')).out) as FoldedInvoice['log'];
+    const comments = log.filter((entry) => entry.type === 'Comment').map((entry) => [entry.device, entry.state]);
+    expect(comments).toEqual(expect.arrayContaining([['warehouse-tablet', 'accepted'], ['erp', 'accepted']]));
+  });
+
+  it('a number two invoices share on a device is refused with both keys', async () => {
+    expect((await cli('create', 'PO-77', '--as', 'seller', '--profile', 'buyer-desktop', '--with', 'seller-desktop', '--name', 'Michiel', '--counterparty-name', 'George')).code).toBe(0);
+    expect((await cli('join', 'PO-77', '--profile', 'seller-mobile', '--with', 'buyer-desktop')).code).toBe(0);
+    expect((await cli('join', 'PO-77', '--profile', 'seller-mobile', '--with', 'seller-desktop')).code).toBe(0);
+    const ambiguous = await cli('show', 'PO-77', '--profile', 'seller-mobile');
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.err).toMatch(/PO-77 is ambiguous on this device[^]*PO-77\.[0-9a-f]{32}[^]*PO-77\.[0-9a-f]{32}/);
+    const key = /(PO-77\.[0-9a-f]{32}) {2}\(created at [^)]*\/buyer\//.exec(ambiguous.err)![1]!;
+    const shown = JSON.parse((await cli('show', key, '--json', '--profile', 'seller-mobile')).out) as FoldedInvoice;
+    expect([shown.buyer?.webId, shown.seller?.webId]).toEqual([pods.seller.webId, pods.buyer.webId]);
   });
 
   it('fails with a one-line reason and a non-zero code on bad input', async () => {

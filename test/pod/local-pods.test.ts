@@ -1,9 +1,12 @@
 /**
- * `npm start`'s pods: two file-backed servers in a temp data folder, started twice. The second start must reuse the
- * accounts and the device credentials, and a stored profile must log in and write into its own pod.
+ * `npm start`'s pods: two file-backed servers in a temp data folder, started twice. The first start finds an
+ * accounts.json of the previous layout (buyer and seller only) and adds the third business once, saying so. The
+ * second start must reuse the accounts and the device credentials, and a stored profile must log in and write into
+ * its own pod. An invoice in the previous folder layout (`<pod>invoices/<number>/ops/`) still lists, shows, takes
+ * writes and can be joined through the CLI.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,12 @@ import { PortInUseError } from '../../src/pod/server.ts';
 import { readDeviceProfile } from '../../src/pod/profile.ts';
 import { getResource, putImmutable } from '../../src/pod/resources.ts';
 import { loginDevice } from '../../src/pod/session.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { makeOp } from '../../src/model/builder.ts';
+import { asContainerUrl, asInvoiceId, asWebId } from '../../src/model/ids.ts';
+import { setInvoiceAccess } from '../../src/pod/acl.ts';
+import { opToTurtle } from '../../src/rdf/op-turtle.ts';
+import { FileDeviceStore } from '../../src/sync/file-store.ts';
 import { freePort } from '../support/pods.ts';
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
@@ -21,13 +30,16 @@ describe('startLocalPods', () => {
   let dataDir: string;
   let buyerPort: number;
   let sellerPort: number;
-  let first: { accounts: string; profiles: Record<string, string>; buyerWebId: string; sellerWebId: string };
+  let first: { accounts: string; profiles: Record<string, string>; buyerWebId: string; sellerWebId: string; notes: string[] };
   let second: LocalPods | undefined;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-local-'));
     buyerPort = await freePort();
     sellerPort = await freePort();
+    // accounts.json as the previous `npm start` wrote it: two businesses.
+    const old = (name: string, port: number) => ({ email: `${name}@fedinvoice.local`, password: `old-${name}-password`, podName: name, baseUrl: `http://localhost:${port}/` });
+    await writeFile(join(dataDir, 'accounts.json'), JSON.stringify({ version: 1, buyer: old('buyer', buyerPort), seller: old('seller', sellerPort) }), { mode: 0o600 });
     const pods = await startLocalPods({ dataDir, buyerPort, sellerPort });
     try {
       const profiles: Record<string, string> = {};
@@ -37,6 +49,7 @@ describe('startLocalPods', () => {
         profiles,
         buyerWebId: pods.buyer.webId,
         sellerWebId: pods.seller.webId,
+        notes: pods.notes,
       };
     } finally {
       await pods.stop();
@@ -62,15 +75,22 @@ describe('startLocalPods', () => {
     expect((await readdir(join(dataDir, 'profiles'))).sort()).toEqual([
       'buyer-desktop.json',
       'buyer-mobile.json',
+      'customer-desktop.json',
       'seller-desktop.json',
       'seller-mobile.json',
     ]);
+    expect(first.notes).toEqual([expect.stringMatching(/^Added a third business, "customer" .*accounts\.json\.$/)]);
+    expect(second!.notes).toEqual([]);
+    expect(second!.customer).toMatchObject({ name: 'customer', email: 'customer@fedinvoice.local', webId: `http://localhost:${buyerPort}/customer/profile/card#me` });
+    const stored = JSON.parse(await readFile(join(dataDir, 'accounts.json'), 'utf8')) as Record<string, { password: string }>;
+    expect(second!.customer.password).toBe(stored['customer']!.password);
+    expect(second!.buyer.password).toBe('old-buyer-password');
     for (const path of second!.profiles) expect(await mode(path)).toBe(0o600);
 
     const profile = await readDeviceProfile(join(dataDir, 'profiles', 'seller-mobile.json'));
     expect(profile).toMatchObject({
       name: 'seller-mobile',
-      party: 'seller',
+      business: 'seller',
       device: 'mobile',
       webId: second!.seller.webId,
       podRoot: `http://localhost:${sellerPort}/seller/`,
@@ -93,13 +113,17 @@ describe('startLocalPods', () => {
     const login = await loginAccount(second!.buyer.baseUrl, accounts.buyer.email, accounts.buyer.password);
     expect(await getPods(login)).toEqual([second!.buyer.podRoot]);
     // White-box check on CSS's account store (file backend: one JSON per account under .internal/accounts/data/):
-    // still exactly one account per server, holding exactly the two device credentials made on the first start.
-    for (const party of ['buyer', 'seller']) {
-      const dir = join(dataDir, 'pods', party, '.internal', 'accounts', 'data');
+    // still one account per business (the buyer's server also holds the customer's), each holding exactly the device
+    // credentials made on the first start.
+    for (const [server, credentials] of [['buyer', [1, 2]], ['seller', [2]]] as const) {
+      const dir = join(dataDir, 'pods', server, '.internal', 'accounts', 'data');
       const files = await readdir(dir);
-      expect(files).toHaveLength(1);
-      const record = JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as { payload: Record<string, Record<string, unknown>> };
-      expect(Object.keys(record.payload['**clientCredentials**'] ?? {})).toHaveLength(2);
+      const counts = [];
+      for (const file of files) {
+        const record = JSON.parse(await readFile(join(dir, file), 'utf8')) as { payload: Record<string, Record<string, unknown>> };
+        counts.push(Object.keys(record.payload['**clientCredentials**'] ?? {}).length);
+      }
+      expect(counts.sort()).toEqual(credentials);
     }
   });
 
@@ -116,6 +140,44 @@ describe('startLocalPods', () => {
     } finally {
       await session.logout();
     }
+  });
+
+  it('keeps an invoice of the previous folder layout working: list, show, write, join', async () => {
+    // What the previous code made: folder and op invoiceId are the bare number, the device store keyed by it.
+    const buyer = await readDeviceProfile(join(dataDir, 'profiles', 'buyer-desktop.json'));
+    const seller = await readDeviceProfile(join(dataDir, 'profiles', 'seller-desktop.json'));
+    const invoiceId = asInvoiceId('OLD-1');
+    const own = asContainerUrl(`${buyer.podRoot}invoices/OLD-1/ops/`);
+    const payload = {
+      currency: 'EUR',
+      buyer: { webId: asWebId(buyer.webId), container: own, info: { name: 'Michiel' } },
+      seller: { webId: asWebId(seller.webId), container: asContainerUrl(`${seller.podRoot}invoices/OLD-1/ops/`), info: { name: 'George' } },
+    };
+    const create = makeOp('CreateInvoice', payload, { invoiceId, device: 'desktop', heads: [], latestClock: { wallMs: 0, counter: 0 } }, Date.now());
+    const session = await loginDevice(buyer);
+    try {
+      await setInvoiceAccess(session.fetch, `${buyer.podRoot}invoices/OLD-1/`, asWebId(buyer.webId), [asWebId(seller.webId)]);
+      await putImmutable(session.fetch, `${own}${create.id}`, opToTurtle(create));
+    } finally {
+      await session.logout();
+    }
+    const store = new FileDeviceStore(join(dataDir, 'devices', 'buyer-desktop'));
+    await store.saveInvoice({ invoiceId, ownContainer: own, origin: own, seedContainers: [own], readers: [asWebId(seller.webId)] });
+    await store.appendOps(invoiceId, [{ op: create, container: own }]);
+
+    const cli = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(['--data', dataDir, ...argv], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    expect((await cli('add-to-cart', 'OLD-1', 'beans', '3', '--profile', 'buyer-desktop')).code).toBe(0);
+    expect((await cli('join', 'OLD-1', '--from', own, '--profile', 'seller-desktop')).code).toBe(0);
+    expect((await cli('quote-item', 'OLD-1', 'beans', '2', '--profile', 'seller-desktop')).code).toBe(0);
+    expect((await cli('list', '--profile', 'buyer-desktop')).out).toMatch(/^OLD-1\s+draft\s+EUR 6\.00\s+Michiel ← George\s+\(you: buyer\)$/m);
+    const shown = await cli('show', 'OLD-1', '--profile', 'buyer-desktop');
+    expect([shown.code, shown.err]).toEqual([0, '']);
+    expect(shown.out).toContain('6.00');
   });
 
   it('refuses to start the existing pods on other ports', async () => {

@@ -25,7 +25,7 @@ let dataDir: string;
 
 async function writeProfile(party: TestParty, side: 'buyer' | 'seller'): Promise<void> {
   const { id, secret } = await createClientCredentials(party.baseUrl, party.email, party.password, `crash-${side}`, party.webId);
-  const profile: DeviceProfile = { name: `${side}-desktop`, party: side, device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
+  const profile: DeviceProfile = { name: `${side}-desktop`, device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
   await writeFileAtomic(join(dataDir, 'profiles', `${side}-desktop.json`), JSON.stringify(profile));
 }
 

@@ -24,14 +24,14 @@ import { startViewer } from '../../src/viewer/server.ts';
 import { canConnect, startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
 let pods: TestPods;
-const invoiceId = asInvoiceId('SEC-1');
+let invoiceId = asInvoiceId('SEC-1');
 let buyerOps: ContainerUrl;
 let sellerOps: ContainerUrl;
 let firstOp: string;
 const replicas = {} as Record<'bd' | 'sd' | 'sm', Replica>;
 
 async function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Promise<Replica> {
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator: await loadOpValidator(), identity: { webId: party.webId, side, podRoot: party.podRoot, device } });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator: await loadOpValidator(), identity: { webId: party.webId, podRoot: party.podRoot, device } });
 }
 
 beforeAll(async () => {
@@ -39,7 +39,7 @@ beforeAll(async () => {
   replicas.bd = await replicaOf(pods.buyer, 'buyer', 'desktop');
   replicas.sd = await replicaOf(pods.seller, 'seller', 'desktop');
   replicas.sm = await replicaOf(pods.seller, 'seller', 'mobile');
-  await replicas.bd.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot }, ownInfo: { name: 'Michiel' }, counterpartyInfo: { name: 'George' } });
+  invoiceId = (await replicas.bd.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot }, ownInfo: { name: 'Michiel' }, counterpartyInfo: { name: 'George' } })).op.invoiceId;
   buyerOps = replicas.bd.ownContainer(invoiceId);
   await replicas.sd.joinInvoice(invoiceId, buyerOps);
   await replicas.sm.joinInvoice(invoiceId, buyerOps);
@@ -146,7 +146,7 @@ describe('secrets', () => {
       for (const [party, side] of [[pods.buyer, 'buyer'], [pods.seller, 'seller']] as const) {
         const { id, secret } = await createClientCredentials(party.baseUrl, party.email, party.password, `secrets-${side}`, party.webId);
         secrets.push(secret);
-        const profile: DeviceProfile = { name: `${side}-desktop`, party: side, device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
+        const profile: DeviceProfile = { name: `${side}-desktop`, device: 'desktop', webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: id, clientSecret: secret };
         await writeFileAtomic(join(dataDir, 'profiles', `${side}-desktop.json`), JSON.stringify(profile));
       }
       // A profile whose secret is wrong: the login error must not carry it either.

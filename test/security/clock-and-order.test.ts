@@ -86,7 +86,7 @@ describe('clocks', () => {
     const offline = (async () => {
       throw new TypeError('fetch failed');
     }) as typeof fetch;
-    const device = new Replica({ store, fetch: offline, validator: await loadOpValidator(), identity: { webId: BUYER.webId, side: 'buyer', podRoot: 'https://buyer.example/', device: 'desktop' }, now: () => T0 + 3_600_000 });
+    const device = new Replica({ store, fetch: offline, validator: await loadOpValidator(), identity: { webId: BUYER.webId, podRoot: 'https://buyer.example/', device: 'desktop' }, now: () => T0 + 3_600_000 });
     expect(entryOf(await device.view(s.invoiceId), frozen.id)?.state).toBe('accepted');
     const dispute = await device.write(s.invoiceId, 'Dispute', { reason: 'the seller froze the clock' });
     expect((await device.view(s.invoiceId)).status).toBe('buyer-disagrees');

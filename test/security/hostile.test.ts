@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/model/hash.ts';
+import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
 import { asInvoiceId, type InvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
@@ -38,7 +39,7 @@ function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop'
     store: new MemoryDeviceStore(),
     fetch: party.devices[device].fetch,
     validator,
-    identity: { webId: party.webId, side, podRoot: party.podRoot, device },
+    identity: { webId: party.webId, podRoot: party.podRoot, device },
     ...(limits ? { limits } : {}),
   });
 }
@@ -88,7 +89,7 @@ describe('the hostile corpus, planted in real pods', () => {
   });
 
   it('refuses or rejects every hostile resource with its reason, and everything else still folds', async () => {
-    const invoiceId = asInvoiceId('HOSTILE-1');
+    const invoiceId = invoiceKeyOf(pods.buyer.podRoot, 'HOSTILE-1');
     const { bd, sd, bm, sm } = await startInvoice(invoiceId);
     await bd.write(invoiceId, 'AddToCart', { product: 'beans', quantity: 3 });
     await sd.sync(invoiceId);
@@ -191,7 +192,7 @@ describe('the hostile corpus, planted in real pods', () => {
   }, 300_000);
 
   it('caps what it fetches from a container flooded with thousands of junk members, says so, and still gets every honest op', async () => {
-    const invoiceId = asInvoiceId('HOSTILE-JUNK');
+    const invoiceId = invoiceKeyOf(pods.buyer.podRoot, 'HOSTILE-JUNK');
     const cap = 150;
     const { sd, bm } = await startInvoice(invoiceId, { maxNewMembers: cap });
     const container = opsContainerOf(pods.seller.podRoot, invoiceId);

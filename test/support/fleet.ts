@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptanceOf, proposalOf } from '../../src/model/builder.ts';
 import { FedinvoiceError } from '../../src/model/errors.ts';
-import { asInvoiceId, isOpId, type ContainerUrl, type InvoiceId, type OpId } from '../../src/model/ids.ts';
+import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
+import { isOpId, type ContainerUrl, type InvoiceId, type OpId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import type { OpType, PayloadByType } from '../../src/model/ops.ts';
 import { listContainer } from '../../src/pod/resources.ts';
@@ -178,7 +179,7 @@ export async function startFleet(options: { backend: Backend; devicesPerParty: n
 }
 
 function replicaFor(store: MemoryDeviceStore, fetchFn: typeof fetch, validator: OpValidator, pod: FleetPod, side: Side, label: string): Replica {
-  return new Replica({ store, fetch: fetchFn, validator, identity: { webId: pod.webId as never, side, podRoot: pod.podRoot, device: label } });
+  return new Replica({ store, fetch: fetchFn, validator, identity: { webId: pod.webId as never, podRoot: pod.podRoot, device: label } });
 }
 
 /** Takes a pod off the network: a real stop (file CSS, mini pod), a partition for memory CSS (a stop would lose its data). */
@@ -273,7 +274,7 @@ let invoiceCounter = 0;
 
 /** Runs `steps` on a fresh invoice, then heals everything and syncs until quiet. */
 export async function runSchedule(fleet: Fleet, steps: readonly Step[], plan: FaultPlan, faultSeed = 1, prefix = 'SIM'): Promise<ScheduleOutcome> {
-  const invoiceId = asInvoiceId(`${prefix}-${process.pid}-${++invoiceCounter}`);
+  const invoiceId = invoiceKeyOf(fleet.pods.buyer.podRoot, `${prefix}-${process.pid}-${++invoiceCounter}`);
   const { devices } = fleet;
   for (const device of devices) {
     device.store = new MemoryDeviceStore();

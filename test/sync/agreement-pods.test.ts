@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
 import { asInvoiceId, type InvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import type { AnyOp, Op } from '../../src/model/ops.ts';
@@ -20,7 +21,7 @@ const at = (ms: number) => {
 type Devices = Record<'bd' | 'bm' | 'sd' | 'sm', Replica>;
 
 function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Replica {
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity: { webId: party.webId, side, podRoot: party.podRoot, device }, now: () => wall });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity: { webId: party.webId, podRoot: party.podRoot, device }, now: () => wall });
 }
 
 /** Four devices on an invoice the buyer created: 2 beans at 1.50 (21 % VAT), which every device has seen. */
@@ -73,7 +74,7 @@ afterAll(async () => {
 
 describe('an acceptance is never undone by a proposal its author could not have seen, on real pods', () => {
   it("the seller accepts the buyer's offer and ships; the buyer's mobile, which had not seen the offer, re-proposes: the deal stands", async () => {
-    const invoiceId = asInvoiceId('INV-AGREE-1');
+    const invoiceId = invoiceKeyOf(pods.buyer.podRoot, 'INV-AGREE-1');
     const devices = await pricedInvoice(invoiceId);
     const t1 = wall + 10_000;
     at(t1);
@@ -106,7 +107,7 @@ describe('an acceptance is never undone by a proposal its author could not have 
   }, 120_000);
 
   it("the mirror image: the buyer accepts the seller's offer; the seller's mobile re-proposes a cheaper quote it made unseen: the deal stands", async () => {
-    const invoiceId = asInvoiceId('INV-AGREE-2');
+    const invoiceId = invoiceKeyOf(pods.buyer.podRoot, 'INV-AGREE-2');
     const devices = await pricedInvoice(invoiceId);
     const t1 = wall + 10_000;
     at(t1);

@@ -13,7 +13,7 @@ import { freePort, loginNewDevice } from '../support/pods.ts';
 
 // A file-backed pod that is stopped and started again, and a device whose store is on disk: nothing typed is lost.
 const account = { email: 'buyer@example.test', password: 'test-password-not-secret', podName: 'buyer' };
-const invoiceId = asInvoiceId('INV-OUTBOX');
+let invoiceId = asInvoiceId('INV-OUTBOX');
 let port: number;
 let podDir: string;
 let deviceDir: string;
@@ -29,7 +29,7 @@ async function replica(): Promise<Replica> {
     store: new FileDeviceStore(deviceDir),
     fetch: session.fetch,
     validator: await loadOpValidator(),
-    identity: { webId: session.webId, side: 'buyer', podRoot: `${server!.baseUrl}buyer/`, device: 'desktop' },
+    identity: { webId: session.webId, podRoot: `${server!.baseUrl}buyer/`, device: 'desktop' },
   });
 }
 
@@ -51,12 +51,12 @@ afterAll(async () => {
 describe('the outbox', () => {
   it('accepts an op while the pod is down, keeps it on disk, and pushes it exactly once after restart', async () => {
     const device = await replica();
-    await device.createInvoice(invoiceId, {
+    invoiceId = (await device.createInvoice(invoiceId, {
       currency: 'EUR',
       counterparty: { webId: asWebId('http://localhost:1/seller/profile/card#me'), podRoot: 'http://localhost:1/seller/' },
       ownInfo: { name: 'Michiel' },
       counterpartyInfo: { name: 'George' },
-    });
+    })).op.invoiceId;
     await device.write(invoiceId, 'AddToCart', { product: 'beans', quantity: 500 });
     const container = device.ownContainer(invoiceId);
 

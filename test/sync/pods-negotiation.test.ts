@@ -13,14 +13,14 @@ import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts
 // Two real Community Solid Servers (in memory), four devices, no shared server: a negotiation to "agreed".
 let pods: TestPods;
 const devices: Record<'bd' | 'bm' | 'sd' | 'sm', Replica> = {} as never;
-const invoiceId = asInvoiceId('INV-POD-1');
+let invoiceId = asInvoiceId('INV-POD-1');
 
 function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', validator: Awaited<ReturnType<typeof loadOpValidator>>): Replica {
   return new Replica({
     store: new MemoryDeviceStore(),
     fetch: party.devices[device].fetch,
     validator,
-    identity: { webId: party.webId, side, podRoot: party.podRoot, device },
+    identity: { webId: party.webId, podRoot: party.podRoot, device },
   });
 }
 
@@ -44,12 +44,12 @@ afterAll(async () => {
 
 describe('a buyer and a seller, two devices each, on two pods', () => {
   it('create and join: every device sees the invoice, and the seller got read access', async () => {
-    await devices.bd.createInvoice(invoiceId, {
+    invoiceId = (await devices.bd.createInvoice(invoiceId, {
       currency: 'EUR',
       counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot },
       ownInfo: { name: 'Michiel' },
       counterpartyInfo: { name: 'George' },
-    });
+    })).op.invoiceId;
     const from = devices.bd.ownContainer(invoiceId);
     for (const device of [devices.bm, devices.sd, devices.sm]) {
       const joined = await device.joinInvoice(invoiceId, from);

@@ -67,7 +67,7 @@ export async function joinedReplica(party: TestParty, side: 'buyer' | 'seller', 
     store,
     fetch: options.fetch ?? party.devices[device].fetch,
     validator: await loadOpValidator(),
-    identity: { webId: party.webId, side, podRoot: party.podRoot, device },
+    identity: { webId: party.webId, podRoot: party.podRoot, device },
     limits: { useCheckpoints: options.useCheckpoints ?? true },
     checkpointEvery: options.checkpointEvery ?? 0,
   });

@@ -19,7 +19,7 @@ import { recordListeningServers, stopLikeAnOutage } from './outage.ts';
 
 const buyerSeed: SeedAccount = { email: 'buyer@example.test', password: 'test-password-not-secret', podName: 'buyer' };
 const sellerSeed: SeedAccount = { email: 'seller@example.test', password: 'test-password-not-secret', podName: 'seller' };
-const invoiceId = asInvoiceId('INV-LIVE-1');
+let invoiceId = asInvoiceId('INV-LIVE-1');
 
 let dataDir: string;
 let sellerPort: number;
@@ -50,9 +50,9 @@ beforeAll(async () => {
   const [bd, sm] = await Promise.all([loginNewDevice(buyerServer, buyerSeed, 'buyer-desktop'), loginNewDevice(sellerServer, sellerSeed, 'seller-mobile')]);
   sessions = [bd, sm];
   const validator = await loadOpValidator();
-  buyer = new Replica({ store: new MemoryDeviceStore(), fetch: bd.fetch, validator, identity: { webId: bd.webId, side: 'buyer', podRoot: `${buyerServer.baseUrl}buyer/`, device: 'desktop' } });
-  seller = new Replica({ store: new MemoryDeviceStore(), fetch: sm.fetch, validator, identity: { webId: sm.webId, side: 'seller', podRoot: `${sellerServer.baseUrl}seller/`, device: 'mobile' } });
-  await buyer.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: sm.webId, podRoot: `${sellerServer.baseUrl}seller/` }, ownInfo: { name: 'B' }, counterpartyInfo: { name: 'S' } });
+  buyer = new Replica({ store: new MemoryDeviceStore(), fetch: bd.fetch, validator, identity: { webId: bd.webId, podRoot: `${buyerServer.baseUrl}buyer/`, device: 'desktop' } });
+  seller = new Replica({ store: new MemoryDeviceStore(), fetch: sm.fetch, validator, identity: { webId: sm.webId, podRoot: `${sellerServer.baseUrl}seller/`, device: 'mobile' } });
+  invoiceId = (await buyer.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: sm.webId, podRoot: `${sellerServer.baseUrl}seller/` }, ownInfo: { name: 'B' }, counterpartyInfo: { name: 'S' } })).op.invoiceId;
   await seller.joinInvoice(invoiceId, buyer.ownContainer(invoiceId));
 });
 

@@ -39,11 +39,11 @@ let browser: Browser;
 let viewer: Viewer;
 let page: Page;
 const devices: Record<'bd' | 'bm' | 'sd' | 'sm', Replica> = {} as never;
-const invoiceId = asInvoiceId('INV-VIEW-1');
+let invoiceId = asInvoiceId('INV-VIEW-1');
 const HOSTILE = `<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> & "quotes"`;
 
 function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', validator: Awaited<ReturnType<typeof loadOpValidator>>): Replica {
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity: { webId: party.webId, side, podRoot: party.podRoot, device } });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity: { webId: party.webId, podRoot: party.podRoot, device } });
 }
 
 beforeAll(async () => {
@@ -61,12 +61,12 @@ beforeAll(async () => {
   devices.sm = replicaOf(pods.seller, 'seller', 'mobile', validator);
 
   // An invoice with a bit of everything, negotiated to "agreed", and one change after the agreement.
-  await devices.bd.createInvoice(invoiceId, {
+  invoiceId = (await devices.bd.createInvoice(invoiceId, {
     currency: 'EUR',
     counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot },
     ownInfo: { name: 'Michiel', vatId: 'NL001234567B01', address: 'Keizersgracht 1\n1015 CC Amsterdam' },
     counterpartyInfo: { name: 'George' },
-  });
+  })).op.invoiceId;
   const from = devices.bd.ownContainer(invoiceId);
   for (const device of [devices.bm, devices.sd, devices.sm]) await device.joinInvoice(invoiceId, from);
   await devices.bd.write(invoiceId, 'AddToCart', { product: 'pencils', quantity: 2 });
