@@ -39,12 +39,28 @@ interface Device {
 }
 
 const dirs: string[] = [];
-const pods = {} as Record<Side, ChildPod & { podRoot: string; webId: string; account: { email: string; password: string; podName: string } }>;
+type Account = { email: string; password: string; podName: string };
+const pods = {} as Record<Side, ChildPod & { podRoot: string; webId: string; account: Account }>;
 const devices: Device[] = [];
 let invoiceId = asInvoiceId('STRESS-KILL');
 const accepted = new Map<OpId, Side>();
 const reportedRefusals = new Set<string>();
-const figures = { kills: 0, midPut: 0, midCrawl: 0, putsInFlightAtKill: 0, getsInFlightAtKill: 0, written: 0, refusedLocally: 0, lost: 0, duplicates: 0, divergent: 0, stuckOutbox: 0, refusedOnPod: 0, restartMs: [] as number[], recoveryMs: [] as number[] };
+const figures = {
+  kills: 0,
+  midPut: 0,
+  midCrawl: 0,
+  putsInFlightAtKill: 0,
+  getsInFlightAtKill: 0,
+  written: 0,
+  refusedLocally: 0,
+  lost: 0,
+  duplicates: 0,
+  divergent: 0,
+  stuckOutbox: 0,
+  refusedOnPod: 0,
+  restartMs: [] as number[],
+  recoveryMs: [] as number[],
+};
 
 async function main(): Promise<void> {
   for (const side of ['buyer', 'seller'] as const) {
@@ -76,7 +92,8 @@ async function main(): Promise<void> {
           device.inFlight.delete(key);
         }
       }) as typeof fetch;
-      device.replica = new Replica({ store, fetch: watched, validator, identity: { webId: pod.webId as never, podRoot: pod.podRoot, device: label } });
+      const identity = { webId: pod.webId as never, podRoot: pod.podRoot, device: label };
+      device.replica = new Replica({ store, fetch: watched, validator, identity });
       devices.push(device);
     }
   }

@@ -8,17 +8,18 @@ import { opsContainerOf } from '../sync/replica.ts';
 import { formatInvoice } from './format.ts';
 
 /**
- * `npm run demo`: seed 000's scenario on real pods. Four devices compose invoice 0001-03: the buyer asks for
+ * `npm run demo`: the README's demo scenario on real pods. Four devices compose invoice 0001-03: the buyer asks for
  * 520 beans, the seller quotes 0.05 and stocks 1000, both seller devices set the seller's name at the same
  * instant (a concurrent write settled by the model's rule), and the buyer's attempt to set seller info is refused.
  */
 const invoiceNumber = '0001-03';
 const dataDir = dataDirOf(undefined, process.env);
-const SEED_VERSION = 1623679553837; // the wall-clock version both seller devices used in seed 000
+const SELLER_NAMES_FROM = 1623679553837; // the earliest wall-clock instant the two seller devices write their names at
 // The demo's devices read this clock instead of the wall clock: the same ops, with the same ids, on every machine,
-// so the two concurrent seller-name writes (same clock) resolve the same way everywhere. The start is chosen so that,
-// as in seed 000, the mobile write has the higher op id: the rule is the model's, only the schedule is fixed.
-let demoTime = SEED_VERSION - 60_001;
+// so the two concurrent seller-name writes (same clock) resolve the same way everywhere. The instant is chosen so that
+// the mobile write has the higher op id and the seller is "Mr. Svarovsky Mobile", as the README's demo shows: the rule
+// is the model's, only the schedule is fixed.
+let demoTime = SELLER_NAMES_FROM - 60_001;
 const demoClock = () => demoTime;
 
 async function podsRunning(): Promise<boolean> {
@@ -77,13 +78,13 @@ try {
     await devices['seller-mobile']!.replica.sync(invoiceId);
     await devices['seller-desktop']!.replica.sync(invoiceId);
     // Op ids hash the invoice's key, which holds a hash of the buyer's pod: the instant both devices write at is
-    // the first from SEED_VERSION at which, as in seed 000, the mobile write has the higher op id.
+    // the first from SELLER_NAMES_FROM at which the mobile write has the higher op id (the README's outcome).
     const idAt = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string, at: number) => {
       const view = await devices[name]!.replica.writerView(invoiceId);
       const device = devices[name]!.profile.device;
       return makeOp('SetSellerInfo', { info: { name: sellerName } }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock }, at).id;
     };
-    let instant = SEED_VERSION;
+    let instant = SELLER_NAMES_FROM;
     while ((await idAt('seller-mobile', 'Mr. Svarovsky Mobile', instant)) < (await idAt('seller-desktop', 'Mr. Svarovsky Desktop', instant))) instant++;
     const sameInstant = async (name: 'seller-mobile' | 'seller-desktop', sellerName: string) => {
       console.log(`[${name}] set-seller-info --name "${sellerName}" (concurrently with the other seller device)`);

@@ -143,7 +143,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       let from = options['from'];
       if (options['with']) {
         const creatorPod = (await readDeviceProfile(profilePath(dataDir(), options['with']))).podRoot;
-        from = (await loadReplica()).opsContainerOf(creatorPod, isLegacyKey(invoice) ? invoiceKeyOf(creatorPod, invoice) : asInvoiceId(invoice));
+        const { opsContainerOf } = await loadReplica();
+        from = opsContainerOf(creatorPod, isLegacyKey(invoice) ? invoiceKeyOf(creatorPod, invoice) : asInvoiceId(invoice));
       }
       if (!from || !isContainerUrl(from)) throw new FedinvoiceError("--from must be the creator's op container URL (ending in /), or use --with <profile>");
       const key = splitOpsContainer(from)?.key;
@@ -194,7 +195,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--offline', "do not touch the network: each invoice as of this device's last sync")
     .action(async (options: { offline?: boolean }) => {
       await withDevice(async ({ replica }) => {
-        const { local, onPod, error } = options.offline ? { local: await replica.listLocalInvoices(), onPod: [], error: null } : await replica.listInvoices();
+        const { local, onPod, error } = options.offline
+          ? { local: await replica.listLocalInvoices(), onPod: [], error: null }
+          : await replica.listInvoices();
         if (error) io.stderr(`could not list the pod: ${error}`);
         const notJoined = onPod.filter((id) => !local.some((ref) => ref.invoiceId === id));
         type Row = { invoiceId: InvoiceId; number: string; you: string | null; status: string; currency: string | null; gross: string };
@@ -203,7 +206,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           const view = options.offline ? await replica.view(ref.invoiceId) : (await replica.sync(ref.invoiceId)).invoice;
           const { status, currency, totals } = view;
           const [buyer, seller] = [view.buyer?.info.name ?? null, view.seller?.info.name ?? null];
-          rows.push({ invoiceId: ref.invoiceId, number: numberOfKey(ref.invoiceId), you: sideOn(view, replica.identity.webId), status, currency, gross: totals.gross, buyer, seller });
+          const [number, you] = [numberOfKey(ref.invoiceId), sideOn(view, replica.identity.webId)];
+          rows.push({ invoiceId: ref.invoiceId, number, you, status, currency, gross: totals.gross, buyer, seller });
         }
         if (globals().json) {
           io.stdout(JSON.stringify({ invoices: rows, onPodNotOnThisDevice: notJoined }, null, 2));
@@ -240,7 +244,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('accept <invoice>')
     .description("accept the counterparty's open proposal")
     .option('--terms <hash>', 'the terms hash you accept (or its first 8+ characters); refused if the open proposal differs')
-    .action((invoice: string, options: { terms?: string }) => writeWith(invoice, (replica, invoiceId) => replica.accept(invoiceId, options.terms)));
+    .action((invoice: string, options: { terms?: string }) =>
+      writeWith(invoice, (replica, invoiceId) => replica.accept(invoiceId, options.terms)),
+    );
 
   for (const entry of OP_COMMANDS) {
     const sub = program.command([kebab(entry.type), '<invoice>', ...entry.args.map((arg) => `<${arg}>`)].join(' ')).description(entry.summary);

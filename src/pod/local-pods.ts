@@ -132,7 +132,10 @@ function portsFor(dataDir: string, accounts: AccountsFile | undefined, requested
  * The ports the pods will listen on: those asked for, else those the data folder's accounts were created with,
  * else DEFAULT_POD_PORTS. `fixed` is true when accounts exist: their WebIDs contain the ports, which cannot change.
  */
-export async function localPodPorts(dataDir: string, requested: Partial<Record<Party, number>> = {}): Promise<{ ports: Record<Party, number>; fixed: boolean }> {
+export async function localPodPorts(
+  dataDir: string,
+  requested: Partial<Record<Party, number>> = {},
+): Promise<{ ports: Record<Party, number>; fixed: boolean }> {
   const accounts = await readAccounts(dataDir);
   return { ports: portsFor(dataDir, accounts, requested), fixed: accounts !== undefined };
 }
@@ -178,7 +181,10 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
   const existing = await readAccounts(dataDir);
-  const requested = { ...(options.buyerPort !== undefined && { buyer: options.buyerPort }), ...(options.sellerPort !== undefined && { seller: options.sellerPort }) };
+  const requested = {
+    ...(options.buyerPort !== undefined && { buyer: options.buyerPort }),
+    ...(options.sellerPort !== undefined && { seller: options.sellerPort }),
+  };
   const ports = portsFor(dataDir, existing, requested);
   // Seconds before CSS would find out: a taken port fails here, before any server loads.
   for (const party of PARTIES) await assertPortFree(ports[party], host);
@@ -194,7 +200,11 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
         storage: 'file',
         dataDir: join(dataDir, 'pods', party),
         listenHost: host,
-        seedAccounts: BUSINESSES.filter((b) => b.server === party).map(({ name }) => ({ email: accounts[name].email, password: accounts[name].password, podName: accounts[name].podName })),
+        seedAccounts: BUSINESSES.filter((b) => b.server === party).map(({ name }) => ({
+          email: accounts[name].email,
+          password: accounts[name].password,
+          podName: accounts[name].podName,
+        })),
       }),
     ),
   );

@@ -76,12 +76,19 @@ export function planCrawl({ container, members, seen, knownIds, limits }: PlanIn
     else refused.push({ url, reason: NOT_AN_OP });
   }
   checkpoints.sort(newestFirst);
-  const readFirst = limits.useCheckpoints ? worthReadingFirst(checkpoints[0], singles.size, listedSingles.size - singles.size, limits.checkpointMinGain) : null;
+  const readFirst = limits.useCheckpoints
+    ? worthReadingFirst(checkpoints[0], singles.size, listedSingles.size - singles.size, limits.checkpointMinGain)
+    : null;
   return { held, refused, singles, listedSingles, packs, checkpoints, readFirst };
 }
 
 /** The newest checkpoint is read first only if it spares at least `minGain` GETs and at least as many ops as it fetches again. */
-function worthReadingFirst(newest: CheckpointMember | undefined, unfetched: number, have: number, minGain: number): CheckpointMember | null {
+function worthReadingFirst(
+  newest: CheckpointMember | undefined,
+  unfetched: number,
+  have: number,
+  minGain: number,
+): CheckpointMember | null {
   if (!newest) return null;
   const gain = newest.count - have;
   return unfetched >= minGain && gain >= Math.max(minGain, have) ? newest : null;
@@ -99,14 +106,23 @@ export type FetchItem = { readonly kind: 'op'; readonly url: string; readonly id
  * What this crawl fetches: the single members still lacking (after any checkpoint), then the packs, at most
  * `maxNewMembers` of them; `deferred` counts those left for the next crawl.
  */
-export function planFetches(singles: ReadonlyMap<OpId, string>, packs: readonly string[], maxNewMembers: number): { fetch: FetchItem[]; deferred: number } {
+export function planFetches(
+  singles: ReadonlyMap<OpId, string>,
+  packs: readonly string[],
+  maxNewMembers: number,
+): { fetch: FetchItem[]; deferred: number } {
   const all: FetchItem[] = [...[...singles].map(([id, url]) => ({ kind: 'op' as const, url, id })), ...packs.map((url) => ({ kind: 'pack' as const, url }))];
   const fetch = all.slice(0, maxNewMembers);
   return { fetch, deferred: all.length - fetch.length };
 }
 
 /** Listed single members that were refused (in this crawl or before) and whose op the crawler still lacks. */
-export function lackingRefused(container: ContainerUrl, refused: Iterable<Refusal>, listedSingles: ReadonlySet<OpId>, knownIds: ReadonlySet<OpId>): OpId[] {
+export function lackingRefused(
+  container: ContainerUrl,
+  refused: Iterable<Refusal>,
+  listedSingles: ReadonlySet<OpId>,
+  knownIds: ReadonlySet<OpId>,
+): OpId[] {
   const ids = new Set<OpId>();
   for (const { url } of refused) {
     const member = classifyMember(nameIn(container, url));
@@ -119,7 +135,11 @@ export function lackingRefused(container: ContainerUrl, refused: Iterable<Refusa
  * The checkpoints to read for valid copies of refused single members: every one not read yet, as soon as one such
  * op is lacking. So a crawler ends with the same ops whether or not it reads checkpoints.
  */
-export function checkpointsForRefused(checkpoints: readonly CheckpointMember[], seen: ReadonlySet<string>, lacking: number): CheckpointMember[] {
+export function checkpointsForRefused(
+  checkpoints: readonly CheckpointMember[],
+  seen: ReadonlySet<string>,
+  lacking: number,
+): CheckpointMember[] {
   return lacking > 0 ? checkpoints.filter((checkpoint) => !seen.has(checkpoint.url)) : [];
 }
 

@@ -27,7 +27,10 @@ export interface CrawlLimits {
   readonly maxPackBytes: number;
   /** Most ops read from one pack or checkpoint. */
   readonly maxPackOps: number;
-  /** Read a checkpoint to spare GETs (false: fetch every single member, e.g. to compare; a checkpoint is still read for a copy of a refused member). */
+  /**
+   * Read a checkpoint to spare GETs (false: fetch every single member, e.g. to compare; a checkpoint is still read
+   * for a copy of a refused member).
+   */
   readonly useCheckpoints: boolean;
   /**
    * Read the newest checkpoint only if it should spare at least this many GETs, and at least as many ops as
@@ -103,15 +106,32 @@ export async function crawlContainer(container: ContainerUrl, previous: Containe
   if (listing.notModified) {
     return { state: fresh(previous, context), ops: [], report: { container, outcome: 'unchanged', newOps: 0, refused: [], deferred: 0, error: null } };
   }
-  const plan = planCrawl({ container, members: listing.members, seen: new Set(previous.seen), knownIds: context.knownIds, limits: context.limits });
+  const plan = planCrawl({
+    container,
+    members: listing.members,
+    seen: new Set(previous.seen),
+    knownIds: context.knownIds,
+    limits: context.limits,
+  });
   const crawl = new ContainerCrawl(container, previous, context, plan);
   await crawl.run();
   return crawl.result(listing.members, listing.etag);
 }
 
-const fresh = (state: ContainerState, context: CrawlContext): ContainerState => ({ ...state, lastSuccess: context.now().toISOString(), error: null });
+const fresh = (state: ContainerState, context: CrawlContext): ContainerState => ({
+  ...state,
+  lastSuccess: context.now().toISOString(),
+  error: null,
+});
 
-function stale(container: ContainerUrl, context: CrawlContext, error: unknown, state: ContainerState, ops: SourcedOp[], refused: readonly Refusal[]): CrawlResult {
+function stale(
+  container: ContainerUrl,
+  context: CrawlContext,
+  error: unknown,
+  state: ContainerState,
+  ops: SourcedOp[],
+  refused: readonly Refusal[],
+): CrawlResult {
   const message = messageOf(error);
   return {
     state: { ...state, error: { at: context.now().toISOString(), message, status: statusOf(error) } },
@@ -208,7 +228,8 @@ class ContainerCrawl {
     const { limits, validator } = this.context;
     try {
       const resource = await getResource(this.context.fetch, url, { maxBytes: limits.maxPackBytes });
-      const read = await readPack(resource.body, this.container, url.slice(this.container.length), validator, { maxOps: limits.maxPackOps });
+      const name = url.slice(this.container.length);
+      const read = await readPack(resource.body, this.container, name, validator, { maxOps: limits.maxPackOps });
       this.refused.push(...read.refused);
       this.seen.add(url);
       if (kind === 'pack') this.packsRead++;

@@ -49,7 +49,14 @@ export async function openDevice(
   try {
     if (login.status === 'rejected') throw login.reason;
     const session = login.value;
-    const replica = new Replica({ store, fetch: session.fetch, validator, identity, ...(onProgress ? { onProgress } : {}), ...(now ? { now } : {}) });
+    const replica = new Replica({
+      store,
+      fetch: session.fetch,
+      validator,
+      identity,
+      ...(onProgress ? { onProgress } : {}),
+      ...(now ? { now } : {}),
+    });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
     if (!isRetryable(error)) throw error;

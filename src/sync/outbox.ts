@@ -30,7 +30,10 @@ export class Outbox {
     for (const op of ops) await this.store.enqueue({ op, container, queuedAt, ...label });
   }
 
-  /** Puts queued ops on the pod: a batch as one pack, any other op alone. A pod that cannot take them now leaves them queued: never lost, never doubled. */
+  /**
+   * Puts queued ops on the pod: a batch as one pack, any other op alone. A pod that cannot take them now leaves them
+   * queued: never lost, never doubled.
+   */
   async push(invoiceId?: InvoiceId): Promise<OutboxReport> {
     const entries = await this.store.outbox(invoiceId);
     let pushed = 0;

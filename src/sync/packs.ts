@@ -3,7 +3,7 @@
  *
  * A party's op container (`<pod>/invoices/<id>/ops/`) holds three kinds of members, told apart by name:
  *
- *   <op id>                          one op (64 hex): the issue-3 contract, PUT with If-None-Match: *.
+ *   <op id>                          one op (64 hex): the single-op layout, PUT with If-None-Match: *.
  *   pack-<hash>                      a batch of ops a device made together (e.g. an imported order), written
  *                                    in one request. <hash> = SHA-256 of the sorted ids of the ops inside.
  *   checkpoint-<count>-<hash>        a copy of <count> ops of the party that are also in the container as
@@ -81,7 +81,8 @@ export function newestCheckpoint(names: Iterable<string>): { name: string; count
   for (const name of names) {
     const kind = classifyMember(name);
     if (kind.kind !== 'checkpoint') continue;
-    if (!best || kind.count > best.count || (kind.count === best.count && kind.hash > best.hash)) best = { name, count: kind.count, hash: kind.hash };
+    const better = !best || kind.count > best.count || (kind.count === best.count && kind.hash > best.hash);
+    if (better) best = { name, count: kind.count, hash: kind.hash };
   }
   return best;
 }

@@ -158,7 +158,11 @@ export class Replica {
     if (input.counterparty.webId === me.webId) throw new FedinvoiceError('the counterparty is your own WebID: an invoice needs two businesses');
     const side = input.as ?? 'buyer';
     const mine = { webId: me.webId, container: this.ownContainer(invoiceId), info: input.ownInfo };
-    const theirs = { webId: input.counterparty.webId, container: opsContainerOf(input.counterparty.podRoot, invoiceId), info: input.counterpartyInfo };
+    const theirs = {
+      webId: input.counterparty.webId,
+      container: opsContainerOf(input.counterparty.podRoot, invoiceId),
+      info: input.counterpartyInfo,
+    };
     const payload: PayloadByType['CreateInvoice'] = {
       currency: input.currency,
       buyer: side === 'buyer' ? mine : theirs,
@@ -170,7 +174,13 @@ export class Replica {
       );
     }
     await setInvoiceAccess(this.fetch, invoiceFolderOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
-    await this.options.store.saveInvoice({ invoiceId, ownContainer: mine.container, origin: mine.container, seedContainers: [mine.container], readers: [input.counterparty.webId] });
+    await this.options.store.saveInvoice({
+      invoiceId,
+      ownContainer: mine.container,
+      origin: mine.container,
+      seedContainers: [mine.container],
+      readers: [input.counterparty.webId],
+    });
     return this.write(invoiceId, 'CreateInvoice', payload);
   }
 
@@ -275,14 +285,18 @@ export class Replica {
     let heads = view.heads;
     let latestClock = view.latestClock;
     return entries.map((entry) => {
-      const op = makeOp(entry.type, entry.payload, { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock }, now) as AnyOp;
+      const deviceView = { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock };
+      const op = makeOp(entry.type, entry.payload, deviceView, now) as AnyOp;
       heads = [op.id];
       latestClock = op.clock;
       return op;
     });
   }
 
-  /** Puts queued ops on the pod: a batch as one pack, any other op alone. A pod that cannot take them now leaves them queued: never lost, never doubled. */
+  /**
+   * Puts queued ops on the pod: a batch as one pack, any other op alone. A pod that cannot take them now leaves them
+   * queued: never lost, never doubled.
+   */
   pushOutbox(invoiceId?: InvoiceId): Promise<OutboxReport> {
     return this.outbox.push(invoiceId);
   }
@@ -297,7 +311,9 @@ export class Replica {
     const state = (await this.options.store.loadContainerStates(invoiceId))[ref.ownContainer];
     if (!state) return null;
     const ids = checkpointContents(ref.ownContainer, state);
-    const ops = (await this.options.store.loadOps(invoiceId)).filter((s) => s.container === ref.ownContainer && ids.has(s.op.id)).map((s) => s.op);
+    const ops = (await this.options.store.loadOps(invoiceId))
+      .filter((s) => s.container === ref.ownContainer && ids.has(s.op.id))
+      .map((s) => s.op);
     if (ops.length < 2) return null;
     const pack = packResource('checkpoint', ops);
     const url = `${ref.ownContainer}${pack.name}`;
@@ -395,8 +411,17 @@ export class Replica {
       const containers = new Set<ContainerUrl>([...ref.seedContainers, ref.ownContainer, ...invoice.participants.map((p) => p.container)]);
       const todo = [...containers].filter((container) => !reports.has(container)).sort();
       if (todo.length === 0) break;
-      const context = { fetch: this.fetch, validator: this.options.validator, limits: this.limits, knownIds, now: () => new Date(this.now()), ...progress };
-      const results = await Promise.all(todo.map((container) => crawlContainer(container, states[container] ?? emptyContainerState(), context)));
+      const context = {
+        fetch: this.fetch,
+        validator: this.options.validator,
+        limits: this.limits,
+        knownIds,
+        now: () => new Date(this.now()),
+        ...progress,
+      };
+      const results = await Promise.all(
+        todo.map((container) => crawlContainer(container, states[container] ?? emptyContainerState(), context)),
+      );
       const fresh: SourcedOp[] = [];
       todo.forEach((container, i) => {
         const result = results[i]!;
@@ -430,7 +455,11 @@ export class Replica {
     };
   }
 
-  private async checkpointIfDue(ref: InvoiceRef, state: ContainerState | undefined, report: ContainerReport | undefined): Promise<CheckpointResult | null> {
+  private async checkpointIfDue(
+    ref: InvoiceRef,
+    state: ContainerState | undefined,
+    report: ContainerReport | undefined,
+  ): Promise<CheckpointResult | null> {
     const every = this.options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     if (!checkpointDue({ container: ref.ownContainer, state, crawled: report?.outcome, every })) return null;
     try {

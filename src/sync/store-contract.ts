@@ -27,7 +27,12 @@ const otherInvoice = asInvoiceId('OTHER');
 const op = (text: string, at: number): AnyOp =>
   makeOp('Comment', { text }, { invoiceId, device: 'desktop', heads: [], latestClock: ZERO_CLOCK }, at) as AnyOp;
 const sourced = (text: string, at = 1_764_000_000_000): SourcedOp => ({ op: op(text, at), container });
-const queued = (text: string, at: number, queuedAt: string, batch?: string): OutboxEntry => ({ op: op(text, at), container, queuedAt, ...(batch ? { batch } : {}) });
+const queued = (text: string, at: number, queuedAt: string, batch?: string): OutboxEntry => ({
+  op: op(text, at),
+  container,
+  queuedAt,
+  ...(batch ? { batch } : {}),
+});
 /** Compared as stored data: a property set to undefined is the same as one left out. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null));
 const same = (actual: unknown, expected: unknown, what: string) => assert.deepStrictEqual(plain(actual), plain(expected), what);

@@ -61,7 +61,13 @@ export interface DeviceStore {
 
 /** Oldest first; entries queued together (a batch) by op id: the same order from every store. */
 export const outboxOrder = (a: OutboxEntry, b: OutboxEntry): number =>
-  a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.op.id < b.op.id ? -1 : a.op.id > b.op.id ? 1 : 0;
+  compareText(a.queuedAt, b.queuedAt) || compareText(a.op.id, b.op.id);
+
+/** Code-unit order (not the locale's), so every device sorts alike. */
+function compareText(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
 
 export const emptyContainerState = (): ContainerState => ({ etag: null, seen: [], refused: [], lastSuccess: null, error: null });
 

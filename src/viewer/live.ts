@@ -88,7 +88,8 @@ export class LiveInvoice {
               // A channel that drops may mean its pod went away: find out now rather than at the next poll.
               if (status.state === 'down') void this.sync();
               options.log?.(`notifications for ${status.container}: ${status.state}${status.error ? ` (${status.error})` : ''}`);
-              this.publish({ ...this.current, pods: this.current.pods.map((pod) => (pod.container === status.container ? { ...pod, channel: status } : pod)), mode: this.mode(), newOps: 0 });
+              const pods = this.current.pods.map((pod) => (pod.container === status.container ? { ...pod, channel: status } : pod));
+              this.publish({ ...this.current, pods, mode: this.mode(), newOps: 0 });
               this.schedule();
             },
           });

@@ -18,7 +18,12 @@ const port = Number(arg('--port') ?? process.env['FEDINVOICE_VIEWER_PORT'] ?? 30
 const verbose = process.argv.includes('--verbose');
 
 try {
-  const viewer = await startProfileViewer({ dataDir, port, ...(profile ? { profile } : {}), ...(verbose ? { log: (m: string) => console.log(m) } : {}) });
+  const viewer = await startProfileViewer({
+    dataDir,
+    port,
+    ...(profile ? { profile } : {}),
+    ...(verbose ? { log: (m: string) => console.log(m) } : {}),
+  });
   console.log(`Invoice viewer: http://localhost:${viewer.port}/  (acting as ${profile ?? 'buyer-desktop'}; Ctrl+C to stop)`);
   const stop = async () => {
     await viewer.stop();

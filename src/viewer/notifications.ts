@@ -89,7 +89,11 @@ async function findStorageDescription(fetchFn: typeof fetch, resource: string): 
 }
 
 /** Subscription services for `channelType` listed in a storage description. */
-async function findSubscriptionServices(fetchFn: typeof fetch, description: string, channelType = WEBSOCKET_CHANNEL_2023): Promise<string[]> {
+async function findSubscriptionServices(
+  fetchFn: typeof fetch,
+  description: string,
+  channelType = WEBSOCKET_CHANNEL_2023,
+): Promise<string[]> {
   const response = await send(fetchFn, description, { method: 'GET', headers: { accept: 'text/turtle' } });
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
@@ -112,7 +116,11 @@ async function findSubscriptionServices(fetchFn: typeof fetch, description: stri
 }
 
 /** Discovers the WebSocketChannel2023 subscription service for `topic`: Link header → storage description → service. */
-export async function discoverSubscriptionService(fetchFn: typeof fetch, topic: string, channelType = WEBSOCKET_CHANNEL_2023): Promise<string> {
+export async function discoverSubscriptionService(
+  fetchFn: typeof fetch,
+  topic: string,
+  channelType = WEBSOCKET_CHANNEL_2023,
+): Promise<string> {
   const description = await findStorageDescription(fetchFn, topic);
   const [service] = await findSubscriptionServices(fetchFn, description, channelType);
   if (!service) throw new NotificationsUnavailableError(`The pod of ${topic} offers no ${channelType.slice(NOTIFY.length)} subscription service (storage description ${description}).`);
@@ -127,7 +135,12 @@ export interface Channel {
 }
 
 /** Asks `service` (authenticated with the device's fetch) for a WebSocketChannel2023 channel on `topic`. */
-export async function subscribe(fetchFn: typeof fetch, service: string, topic: string, channelType = WEBSOCKET_CHANNEL_2023): Promise<Channel> {
+export async function subscribe(
+  fetchFn: typeof fetch,
+  service: string,
+  topic: string,
+  channelType = WEBSOCKET_CHANNEL_2023,
+): Promise<Channel> {
   const body = JSON.stringify({ '@context': [NOTIFICATION_CONTEXT], type: channelType, topic });
   const response = await send(fetchFn, service, { method: 'POST', headers: { 'content-type': 'application/ld+json' }, body });
   if (!response.ok) {

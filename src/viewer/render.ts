@@ -123,7 +123,12 @@ export interface InvoiceListEntry {
   readonly invoice: FoldedInvoice | null;
 }
 
-export function renderListPage(entries: readonly InvoiceListEntry[], onPodOnly: readonly string[], listError: string | null, ctx: PageContext): string {
+export function renderListPage(
+  entries: readonly InvoiceListEntry[],
+  onPodOnly: readonly string[],
+  listError: string | null,
+  ctx: PageContext,
+): string {
   const rows = entries.map(({ invoiceId, invoice }) => {
     const c = invoice?.currency ?? null;
     return html`<tr>
@@ -249,15 +254,18 @@ function podBanner(label: string, pod: PodStatus | undefined): Html {
   ${pod.error ? html`<p class="detail">${pod.error}</p>` : ''}
 </div>`;
   }
+  return html`<p class="podstate">${howPodIsRead(pod)}</p>`;
+}
+
+function howPodIsRead(pod: PodStatus): Html {
   const channel = pod.channel;
-  const how = !channel
-    ? html`<span class="dot polling" aria-hidden="true"></span> read by polling`
-    : channel.state === 'live'
-      ? html`<span class="dot live" aria-hidden="true"></span> subscribed (live)${channel.topic !== pod.container ? ' to its invoice folder until its first op' : ''}`
-      : channel.state === 'connecting'
-        ? html`<span class="dot polling" aria-hidden="true"></span> subscribing…`
-        : html`<span class="dot polling" aria-hidden="true"></span> polling: ${channel.error ?? 'no notification channel'}`;
-  return html`<p class="podstate">${how}</p>`;
+  if (!channel) return html`<span class="dot polling" aria-hidden="true"></span> read by polling`;
+  if (channel.state === 'live') {
+    const untilFirstOp = channel.topic !== pod.container ? ' to its invoice folder until its first op' : '';
+    return html`<span class="dot live" aria-hidden="true"></span> subscribed (live)${untilFirstOp}`;
+  }
+  if (channel.state === 'connecting') return html`<span class="dot polling" aria-hidden="true"></span> subscribing…`;
+  return html`<span class="dot polling" aria-hidden="true"></span> polling: ${channel.error ?? 'no notification channel'}`;
 }
 
 function partiesSection(snapshot: InvoiceSnapshot): Html {
@@ -278,7 +286,12 @@ function partiesSection(snapshot: InvoiceSnapshot): Html {
   }
 </section>`;
   const others = invoice.participants.filter((p) => p.allowedTypes !== null);
-  const unknownPods = snapshot.pods.filter((p) => p.container !== invoice.buyer?.container && p.container !== invoice.seller?.container && !others.some((o) => o.container === p.container));
+  const unknownPods = snapshot.pods.filter(
+    (p) =>
+      p.container !== invoice.buyer?.container &&
+      p.container !== invoice.seller?.container &&
+      !others.some((o) => o.container === p.container),
+  );
   return html`<div class="parties">
 ${card('Buyer', invoice.buyer)}
 ${card('Seller', invoice.seller)}

@@ -150,13 +150,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     if (body === page.body) return;
     page.body = body;
     page.version++;
-    const stale = snapshot.pods.filter((pod) => pod.outcome === 'stale').length;
-    const announce = snapshot.newOps
-      ? `Invoice updated: ${snapshot.newOps} new op${snapshot.newOps === 1 ? '' : 's'}.`
-      : stale
-        ? `${stale} pod${stale === 1 ? '' : 's'} cannot be reached; showing the last known state.`
-        : 'Invoice view updated.';
-    const event = sseEvent(page, snapshot.invoice, announce);
+    const event = sseEvent(page, snapshot.invoice, announcementOf(snapshot));
     for (const client of page.clients) client.write(event);
   };
 
@@ -271,7 +265,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   });
   const port = (server.address() as AddressInfo).port;
   ownHosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `${host}:${port}`.toLowerCase()]);
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const urlHost = urlHostOf(host);
 
   return {
     url: `http://${urlHost}:${port}/`,
@@ -293,4 +287,18 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       });
     },
   };
+}
+
+/** What a screen reader announces when the page changes: new ops first, else pods that cannot be reached. */
+function announcementOf(snapshot: InvoiceSnapshot): string {
+  if (snapshot.newOps) return `Invoice updated: ${snapshot.newOps} new op${snapshot.newOps === 1 ? '' : 's'}.`;
+  const stale = snapshot.pods.filter((pod) => pod.outcome === 'stale').length;
+  if (stale) return `${stale} pod${stale === 1 ? '' : 's'} cannot be reached; showing the last known state.`;
+  return 'Invoice view updated.';
+}
+
+/** The host to put in the viewer's URL: a wildcard listen address is reached on loopback, an IPv6 one in brackets. */
+function urlHostOf(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }

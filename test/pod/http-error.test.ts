@@ -20,7 +20,8 @@ describe('HttpError predicates', () => {
 
   it('says no for anything that is not an HttpError', () => {
     for (const value of [new Error('x'), new FedinvoiceError('x'), 'x', null, { status: 404 }]) {
-      expect([isRetryable(value), isDenied(value), isNotFound(value), isRefused(value), statusOf(value)]).toEqual([false, false, false, false, 0]);
+      const answers = [isRetryable(value), isDenied(value), isNotFound(value), isRefused(value), statusOf(value)];
+      expect(answers).toEqual([false, false, false, false, 0]);
     }
     expect(statusOf(at(403))).toBe(403);
   });

@@ -31,7 +31,8 @@ let firstOp: string;
 const replicas = {} as Record<'bd' | 'sd' | 'sm', Replica>;
 
 async function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Promise<Replica> {
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator: await loadOpValidator(), identity: { webId: party.webId, podRoot: party.podRoot, device } });
+  const identity = { webId: party.webId, podRoot: party.podRoot, device };
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator: await loadOpValidator(), identity });
 }
 
 beforeAll(async () => {

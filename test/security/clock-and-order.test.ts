@@ -18,7 +18,8 @@ const FAR_FUTURE = { wallMs: MAX_WALL_MS, counter: 0 };
 
 /** Every arrival order gives the same invoice: reversed and rotated unions, folded with the origin. */
 function sameEverywhere(ops: SourcedOp[]) {
-  const folded = [ops, [...ops].reverse(), [...ops.slice(3), ...ops.slice(0, 3)]].map((list) => JSON.stringify(fold(list, { invoiceId: ops[0]!.op.invoiceId, origin: BUYER.container })));
+  const orders = [ops, [...ops].reverse(), [...ops.slice(3), ...ops.slice(0, 3)]];
+  const folded = orders.map((list) => JSON.stringify(fold(list, { invoiceId: ops[0]!.op.invoiceId, origin: BUYER.container })));
   expect(new Set(folded).size).toBe(1);
   return JSON.parse(folded[0]!) as ReturnType<typeof fold>;
 }
@@ -81,7 +82,12 @@ describe('clocks', () => {
     const s = started();
     const frozen = forge(s.sm, 'Comment', { text: 'the end of time' }, { clock: { wallMs: MAX_WALL_MS, counter: MAX_COUNTER } });
     const store = new MemoryDeviceStore();
-    await store.saveInvoice({ invoiceId: s.invoiceId, ownContainer: BUYER.container, origin: BUYER.container, seedContainers: [BUYER.container] });
+    await store.saveInvoice({
+      invoiceId: s.invoiceId,
+      ownContainer: BUYER.container,
+      origin: BUYER.container,
+      seedContainers: [BUYER.container],
+    });
     await store.appendOps(s.invoiceId, s.sm.all());
     const offline = (async () => {
       throw new TypeError('fetch failed');

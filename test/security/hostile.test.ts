@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/model/hash.ts';
 import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
-import { asInvoiceId, type InvoiceId } from '../../src/model/ids.ts';
+import type { InvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
 import { opIdToIri, parseOpTurtle, type OpValidator } from '../../src/rdf/op-turtle.ts';

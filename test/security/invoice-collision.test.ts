@@ -29,7 +29,8 @@ function deviceOf(party: TestParty, device: 'desktop' | 'mobile', log?: string[]
     log?.push(String(input instanceof Request ? input.url : input));
     return inner(input, init);
   }) as typeof fetch;
-  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, validator, identity: { webId: party.webId, podRoot: party.podRoot, device } });
+  const identity = { webId: party.webId, podRoot: party.podRoot, device };
+  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, validator, identity });
 }
 
 let x: Replica; // customer X (the buyer's pod)

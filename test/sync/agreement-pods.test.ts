@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
-import { asInvoiceId, type InvoiceId } from '../../src/model/ids.ts';
+import type { InvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import type { AnyOp, Op } from '../../src/model/ops.ts';
 import { Replica } from '../../src/sync/replica.ts';
@@ -21,7 +21,8 @@ const at = (ms: number) => {
 type Devices = Record<'bd' | 'bm' | 'sd' | 'sm', Replica>;
 
 function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Replica {
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity: { webId: party.webId, podRoot: party.podRoot, device }, now: () => wall });
+  const identity = { webId: party.webId, podRoot: party.podRoot, device };
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity, now: () => wall });
 }
 
 /** Four devices on an invoice the buyer created: 2 beans at 1.50 (21 % VAT), which every device has seen. */

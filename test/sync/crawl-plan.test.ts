@@ -31,7 +31,8 @@ describe('planCrawl: what each listed member is', () => {
   it('skips every member seen before, whatever its kind', () => {
     const members = [single(1), pack('a'), checkpoint(5, 'b'), `${container}x`];
     const result = plan(members, { seen: new Set(members) });
-    expect([result.singles.size, result.packs.length, result.checkpoints.length, result.refused.length, result.held.length]).toEqual([0, 0, 0, 0, 0]);
+    const sizes = [result.singles.size, result.packs.length, result.checkpoints.length, result.refused.length, result.held.length];
+    expect(sizes).toEqual([0, 0, 0, 0, 0]);
     expect([...result.listedSingles]).toEqual([id(1)]);
   });
 

@@ -62,7 +62,8 @@ describe('packs and checkpoints on real pods', () => {
     expect(a.requests).toBe(15);
     expect(b.requests).toBe(2 + 1 + (seeded.ops.length - 40));
     const reports = Object.fromEntries(a.containers.map((r) => [r.container, r]));
-    expect(reports[seeded.sellerContainer]).toMatchObject({ checkpoints: 1, fromCheckpoints: opsIn(seeded, seeded.sellerContainer).length - 10, packs: 0 });
+    const sellerOps = opsIn(seeded, seeded.sellerContainer).length;
+    expect(reports[seeded.sellerContainer]).toMatchObject({ checkpoints: 1, fromCheckpoints: sellerOps - 10, packs: 0 });
     expect(reports[seeded.buyerContainer]).toMatchObject({ checkpoints: 1, packs: 1 });
   });
 

@@ -59,7 +59,7 @@ describe('a buyer and a seller, two devices each, on two pods', () => {
   });
 
   it('negotiates to "agreed" and every device folds the same invoice', async () => {
-    // Both buyer devices add a pack without seeing each other: 2 packs (seed 000).
+    // Both buyer devices add one pencil without seeing each other: the cart's counter keeps both adds, 2 wanted.
     await devices.bd.write(invoiceId, 'AddToCart', { product: 'pencils', quantity: 1 });
     await devices.bm.write(invoiceId, 'AddToCart', { product: 'pencils', quantity: 1 });
     await devices.sm.sync(invoiceId);

@@ -39,7 +39,11 @@ export function retarget(ops: readonly SourcedOp[], invoiceId: InvoiceId, buyer:
   for (const { op, container } of ops) {
     let payload = op.payload as PayloadByType[keyof PayloadByType];
     if (op.type === 'CreateInvoice') {
-      payload = { ...op.payload, buyer: { ...op.payload.buyer, webId: buyer.webId, container: buyer.container }, seller: { ...op.payload.seller, webId: seller.webId, container: seller.container } };
+      payload = {
+        ...op.payload,
+        buyer: { ...op.payload.buyer, webId: buyer.webId, container: buyer.container },
+        seller: { ...op.payload.seller, webId: seller.webId, container: seller.container },
+      };
     } else if (op.type === 'Propose') {
       const heads = op.payload.heads.map((head) => ids.get(head)!).sort();
       const view = fold(pastOf(heads), { invoiceId, origin: out[0]?.container });
@@ -49,7 +53,8 @@ export function retarget(ops: readonly SourcedOp[], invoiceId: InvoiceId, buyer:
     } else if (op.type === 'Accept') {
       payload = { termsHash: hashes.get(op.payload.termsHash) ?? op.payload.termsHash };
     }
-    const content = { invoiceId, type: op.type, payload, device: op.device, clock: op.clock, deps: op.deps.map((dep) => ids.get(dep) ?? dep).sort() } as OpContent;
+    const deps = op.deps.map((dep) => ids.get(dep) ?? dep).sort();
+    const content = { invoiceId, type: op.type, payload, device: op.device, clock: op.clock, deps } as OpContent;
     const moved = withId(content) as AnyOp;
     ids.set(op.id, moved.id);
     const sourced = { op: moved, container: containerOf.get(container) ?? container };

@@ -52,7 +52,8 @@ export async function seedNegotiation(pods: Pick<TestPods, 'buyer' | 'seller'>, 
   return { invoiceId, ops: sourced, buyerContainer, sellerContainer };
 }
 
-export const opsIn = (seeded: SeededInvoice, container: ContainerUrl): AnyOp[] => seeded.ops.filter((s) => s.container === container).map((s) => s.op);
+export const opsIn = (seeded: SeededInvoice, container: ContainerUrl): AnyOp[] =>
+  seeded.ops.filter((s) => s.container === container).map((s) => s.op);
 
 /** A device's Replica over a real pod, with a memory store, joined to the invoice (the buyer's container is its origin). */
 export async function joinedReplica(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', seeded: SeededInvoice, options: { useCheckpoints?: boolean; checkpointEvery?: number; fetch?: typeof fetch } = {}): Promise<Replica> {
@@ -62,7 +63,13 @@ export async function joinedReplica(party: TestParty, side: 'buyer' | 'seller', 
   if (create.type !== 'CreateInvoice') throw new Error('a seeded invoice starts with its CreateInvoice');
   const other = side === 'buyer' ? create.payload.seller.webId : create.payload.buyer.webId;
   // The seeding granted the other party read already: no ACL write in the requests measured.
-  await store.saveInvoice({ invoiceId: seeded.invoiceId, ownContainer: own, origin: seeded.buyerContainer, seedContainers: [seeded.buyerContainer], readers: [other] });
+  await store.saveInvoice({
+    invoiceId: seeded.invoiceId,
+    ownContainer: own,
+    origin: seeded.buyerContainer,
+    seedContainers: [seeded.buyerContainer],
+    readers: [other],
+  });
   return new Replica({
     store,
     fetch: options.fetch ?? party.devices[device].fetch,
