@@ -19,7 +19,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { asContainerUrl } from '../src/model/ids.ts';
-import { opToTurtle, parseOpTurtle, parseOpTurtles } from '../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../src/rdf/codec.ts';
+import { parseOpTurtle, parseOpTurtles } from '../src/rdf/op-resource.ts';
 import { packResource, readPack } from '../src/sync/packs.ts';
 import { loadOpValidator } from '../src/sync/shapes.ts';
 import { arbitraryOp } from '../test/support/op-arbitraries.ts';
@@ -86,7 +87,7 @@ const ingestBatched = async (): Promise<void> => {
   }
 };
 const ingestPack = async (): Promise<void> => {
-  const read = await readPack(pack.turtle, asContainerUrl(BASE), pack.name, validator, { maxOps: n });
+  const read = await readPack(pack.turtle, asContainerUrl(BASE), pack.name, { maxOps: n });
   if (read.refused.length || read.ops.length !== pack.count) throw new Error(`pack refused: ${read.refused[0]?.reason}`);
 };
 

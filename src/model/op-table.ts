@@ -151,12 +151,12 @@ const PERCENT: DecimalValue = { kind: 'decimal', min: '0', minExclusive: true, m
 
 const WEB_URL: UrlValue = {
   kind: 'url',
-  pattern: { source: patterns.HTTP_URL, says: 'an http(s) IRI, as a URL parser writes it (lower-case host, no default port, no "." segments)' },
+  pattern: { source: patterns.HTTP_URL, says: 'an http(s) IRI' },
   maxLength: MAX_URL_LENGTH,
 };
 const CONTAINER: UrlValue = {
   kind: 'url',
-  pattern: { source: patterns.CONTAINER_URL, says: "an http(s) IRI ending in '/', as a URL parser writes it, without query or fragment" },
+  pattern: { source: patterns.CONTAINER_URL, says: "an http(s) IRI ending in '/', without query or fragment" },
   maxLength: MAX_URL_LENGTH,
 };
 
@@ -324,3 +324,14 @@ export const OP_TABLE: { readonly [T in OpType]: OpSpec<T> } = {
 /** Whether a field must be present (an optional field or a list with no minimum may be left out). */
 export const isRequired = (field: Field): boolean =>
   field.count === 'one' || (typeof field.count === 'object' && field.count.min > 0);
+
+const opNodes = new Map<OpType, readonly Field[]>();
+/** Every field on an op's RDF node: the envelope's, then the payload's (the payload is inline: its fields sit on the op node). */
+export function opNodeFields(type: OpType): readonly Field[] {
+  let fields = opNodes.get(type);
+  if (!fields) {
+    const payload: NodeSpec = { name: type, comment: `The payload of ${type}.`, fields: OP_TABLE[type].fields };
+    opNodes.set(type, (fields = [...ENVELOPE, { key: 'payload', label: 'payload', count: 'one', value: { kind: 'node', node: payload } }]));
+  }
+  return fields;
+}

@@ -57,3 +57,20 @@ const FRAGMENT = `(#([A-Za-z0-9_~!$&'()*+,;=:@/?.-]|${ESCAPE})*)?`;
 export const HTTP_URL = `^${ORIGIN}(/${SEGMENT})+${QUERY}${FRAGMENT}$`;
 /** An LDP container: an http(s) URL whose path ends in "/", without query or fragment. */
 export const CONTAINER_URL = `^${ORIGIN}(/${SEGMENT})*/$`;
+
+/** A whole number in canonical form (no "+", no leading zeros, no "-0"), signed only if it may be negative. */
+export function integerPattern(bounds: { readonly min: number; readonly nonZero?: boolean }): string {
+  const sign = bounds.min < 0 ? '-?' : '';
+  return bounds.nonZero || bounds.min > 0 ? `^${sign}[1-9][0-9]*$` : `^(0|${sign}[1-9][0-9]*)$`;
+}
+
+/**
+ * A decimal in canonical form ("0.05", "21": no "+", no exponent, no leading zeros, no trailing zeros after the
+ * point, no "-0"), with at most the given digits before and after the point; signed only if it may be negative.
+ */
+export function decimalPattern(bounds: { readonly min: string; readonly digits: { readonly integer: number; readonly fraction: number } }): string {
+  const sign = bounds.min.startsWith('-') ? '-?' : '';
+  const { integer, fraction } = bounds.digits;
+  const fractionPart = `[.][0-9]{0,${fraction - 1}}[1-9]`;
+  return `^(0|${sign}[1-9][0-9]{0,${integer - 1}}(${fractionPart})?|${sign}0${fractionPart})$`;
+}

@@ -106,7 +106,7 @@ function checkDecimal(v: DecimalValue, value: unknown, label: string): string | 
 
 function checkUrl(v: UrlValue, value: unknown, label: string): string | null {
   if (typeof value === 'string' && value.length <= v.maxLength && regexOf(v.pattern.source).test(value)) return null;
-  return `${label} must be ${v.pattern.says}, at most ${v.maxLength} characters, got ${show(value)}`;
+  return `${label} must be ${v.pattern.says} as a URL parser writes it (lower-case host, no default port, no "." segments), at most ${v.maxLength} characters, got ${show(value)}`;
 }
 
 /**
@@ -187,24 +187,30 @@ function unexpectedField(fields: readonly Field[], value: Record<string, unknown
 const valueAt = (payload: Record<string, unknown>, path: readonly string[]): unknown =>
   path.reduce<unknown>((value, key) => (isObject(value) ? value[key] : undefined), payload);
 
-/** Why an op's payload breaks one of its type's rules relating several fields, or null. */
-export function checkRules(type: OpType, payload: Record<string, unknown>): string | null {
+/** The first rule relating several fields of the payload that it breaks, or null. */
+export function brokenRule(type: OpType, payload: Record<string, unknown>): Rule | null {
   for (const rule of OP_TABLE[type].rules ?? ([] as readonly Rule[])) {
     if (rule.kind === 'different') {
       const [a, b] = rule.paths.map((path) => valueAt(payload, path));
-      if (a !== undefined && a === b) return rule.says;
+      if (a !== undefined && a === b) return rule;
     } else {
       const present = (key: string) => payload[key] !== undefined;
       const complete = rule.groups.filter((group) => group.keys.every(present));
       const touched = rule.groups.filter((group) => group.keys.some(present));
-      if (complete.length !== 1 || touched.length !== 1) return oneGroupMessage(type, rule);
+      if (complete.length !== 1 || touched.length !== 1) return rule;
     }
   }
   return null;
 }
 
+function checkRules(type: OpType, payload: Record<string, unknown>): string | null {
+  const rule = brokenRule(type, payload);
+  if (rule === null) return null;
+  return rule.kind === 'different' ? rule.says : oneGroupMessage(type, rule);
+}
+
 /** The fold's words for a oneGroup rule: "AddDiscount needs either a fixed amount (…) or a percentage (…), not both". */
-export function oneGroupMessage(type: OpType, rule: Extract<Rule, { kind: 'oneGroup' }>): string {
+function oneGroupMessage(type: OpType, rule: Extract<Rule, { kind: 'oneGroup' }>): string {
   const fields = OP_TABLE[type].fields;
   const labels = (keys: readonly string[]) => keys.map((key) => fields.find((field) => field.key === key)?.label ?? key).join(' with ');
   return `${type} needs either ${rule.groups.map((group) => `${group.name} (${labels(group.keys)})`).join(' or ')}, not both`;

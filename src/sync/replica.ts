@@ -7,7 +7,8 @@ import type { AnyOp, Op, OpType, PartyInfo, PayloadByType, SourcedOp } from '../
 import type { Side } from '../model/roles.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
-import { opToTurtle, type OpValidator } from '../rdf/op-turtle.ts';
+import { opToTurtle } from '../rdf/codec.ts';
+import type { OpValidator } from '../rdf/shacl.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { classifyMember, newestCheckpoint, packResource } from './packs.ts';
 import { emptyContainerState, type ContainerState, type DeviceStore, type InvoiceRef, type OutboxEntry } from './store.ts';

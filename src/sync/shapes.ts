@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createOpValidator } from '../rdf/op-turtle.ts';
-import type { OpValidator } from '../rdf/op-turtle.ts';
+import { createOpValidator, type OpValidator } from '../rdf/shacl.ts';
 
 /** The SHACL shapes every op resource must conform to, shipped with the package. */
 export const OPS_SHAPES_URL = new URL('../../shapes/ops.shacl.ttl', import.meta.url);
