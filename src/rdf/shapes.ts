@@ -85,13 +85,62 @@ function fieldShapes(fields: readonly Field[]): Statement[][] {
   return fields.flatMap((field) => (field.predicate === undefined && field.value.kind === 'node' ? fieldShapes(field.value.node.fields) : propertyShapes(field)));
 }
 
-/** `subject` with its statements, one per line ("p o ;"), objects of one predicate joined by " , ". */
-function block(subject: string, statements: readonly Statement[]): string {
-  return `${subject}\n${statements.map(([p, o]) => `  ${p} ${o}`).join(' ;\n')} .\n`;
+/** Statements that read best on one line: a count, a length, a range. */
+const lineGroup = (predicate: string): string | null => /^sh:(min|max)(Count|Length|Inclusive|Exclusive)$/.exec(predicate)?.[2]?.replace('Exclusive', 'Inclusive') ?? null;
+
+/** Statements as lines ("p o ; p o" for a count, a length or a range), joined by " ;" and `indent`. */
+function lines(statements: readonly Statement[], indent: string): string {
+  const out: string[] = [];
+  statements.forEach(([p, o], i) => {
+    const group = lineGroup(p);
+    if (i > 0 && group !== null && group === lineGroup(statements[i - 1]![0])) out[out.length - 1] += ` ; ${p} ${o}`;
+    else out.push(o.startsWith('\n') ? `${p}${o}` : `${p} ${o}`);
+  });
+  return out.join(` ;\n${indent}`);
 }
 
-const blankShape = (statements: readonly Statement[]): string => `[ ${statements.map(([p, o]) => `${p} ${o}`).join(' ;\n      ')} ]`;
-const propertyList = (shapes: readonly Statement[][]): string => `\n    ${shapes.map(blankShape).join(' ,\n    ')}`;
+/** `subject` with its statements, then " .". */
+const block = (subject: string, statements: readonly Statement[]): string => `${subject}\n  ${lines(statements, '  ')} .\n`;
+
+const blankShape = (statements: readonly Statement[]): string => `[ ${lines(statements, '      ')} ]`;
+
+/**
+ * Property shapes used in more than one place are written once, as named shapes (fis:productIDProperty), and
+ * referred to by name; the others are written in place, as blank nodes.
+ */
+class SharedShapes {
+  private readonly names = new Map<string, string>();
+  readonly named: Array<{ name: string; statements: Statement[] }> = [];
+
+  constructor(all: readonly Statement[][], reserved: readonly string[]) {
+    const uses = new Map<string, number>();
+    for (const shape of all) uses.set(JSON.stringify(shape), (uses.get(JSON.stringify(shape)) ?? 0) + 1);
+    const taken = new Set(reserved);
+    for (const shape of all) {
+      const key = JSON.stringify(shape);
+      if (uses.get(key)! < 2 || this.names.has(key)) continue;
+      const path = shape.find(([p]) => p === 'sh:path')![1];
+      const local = path.slice(path.indexOf(':') + 1);
+      const counts = shape.filter(([p]) => p === 'sh:minCount' || p === 'sh:maxCount').length;
+      const capital = `${local[0]!.toUpperCase()}${local.slice(1)}`;
+      let name = `fis:${counts === 0 ? `${local}Pattern` : counts === 1 && shape.some(([p]) => p === 'sh:maxCount') ? `optional${capital}` : local}Property`;
+      for (let n = 2; taken.has(name); n++) name = name.replace(/\d*Property$/, `${n}Property`);
+      taken.add(name);
+      this.names.set(key, name);
+      this.named.push({ name, statements: shape });
+    }
+  }
+
+  /** The sh:property statements of a node with these property shapes (and, first, these named ones). */
+  properties(shapes: readonly Statement[][], alsoNamed: readonly string[] = []): Statement[] {
+    const named = [...alsoNamed, ...shapes.flatMap((shape) => this.names.get(JSON.stringify(shape)) ?? [])];
+    const inline = shapes.filter((shape) => !this.names.has(JSON.stringify(shape)));
+    return [
+      ...(named.length ? [['sh:property', named.join(' , ')] as const] : []),
+      ...(inline.length ? [['sh:property', `\n    ${inline.map(blankShape).join(' ,\n    ')}`] as const] : []),
+    ];
+  }
+}
 
 const ENVELOPE_FIELDS = ENVELOPE.flatMap((field) => (field.predicate === undefined && field.value.kind === 'node' ? field.value.node.fields : [field]));
 const envelopeName = (field: Field): string => `fis:${field.predicate!.slice(FI.length)}Property`;
@@ -104,19 +153,15 @@ function envelopeShapes(): string {
   }).join('\n');
 }
 
-function nodeShape(node: NodeSpec): string {
-  return block(`${nodeShapeName(node)} a sh:NodeShape ;`, [['rdfs:comment', turtleString(node.comment)], ...closed, ['sh:property', propertyList(fieldShapes(node.fields))]]);
-}
+const nodeShape = (node: NodeSpec, shared: SharedShapes): string =>
+  block(`${nodeShapeName(node)} a sh:NodeShape ;`, [['rdfs:comment', turtleString(node.comment)], ...closed, ...shared.properties(fieldShapes(node.fields))]);
 
-function opShape(type: OpType): string {
-  const payload = fieldShapes(OP_TABLE[type].fields);
-  return block(`fis:${type} a sh:NodeShape ;`, [
+const opShape = (type: OpType, shared: SharedShapes): string =>
+  block(`fis:${type} a sh:NodeShape ;`, [
     ['sh:targetClass', `fi:${type}`],
     ...closed,
-    ['sh:property', ENVELOPE_FIELDS.map(envelopeName).join(' , ')],
-    ...(payload.length ? [['sh:property', propertyList(payload)] as const] : []),
+    ...shared.properties(fieldShapes(OP_TABLE[type].fields), ENVELOPE_FIELDS.map(envelopeName)),
   ]);
-}
 
 /** The predicates along a JSON path of the payload (inline nodes add none). */
 function predicatesOf(type: OpType, keys: readonly string[]): string[] {
@@ -183,6 +228,9 @@ export function opShapesTurtle(): string {
   const prefixes = [['fi', FI], ['fis', FI_SHAPES], ['rdf', RDF], ['rdfs', RDFS], ['sh', SH], ['xsd', XSD], ['schema', SCHEMA]];
   const section = (title: string) => `# ${'='.repeat(99)}\n# ${title}\n\n`;
   const rules = OP_TYPES.flatMap((type) => (OP_TABLE[type].rules ?? []).map((rule, i) => ruleShape(type, rule, i + 1)));
+  const nodes = blankNodeSpecs();
+  const all = [...nodes.flatMap((node) => fieldShapes(node.fields)), ...OP_TYPES.flatMap((type) => fieldShapes(OP_TABLE[type].fields))];
+  const shared = new SharedShapes(all, ENVELOPE_FIELDS.map(envelopeName));
   return [
     HEADER,
     prefixes.map(([p, iri]) => `@prefix ${p}: <${iri}> .`).join('\n'),
@@ -190,11 +238,14 @@ export function opShapesTurtle(): string {
     section('Envelope: on every op'),
     envelopeShapes(),
     '\n',
+    section('Property shapes of more than one op or node'),
+    shared.named.map(({ name, statements }) => block(`${name} a sh:PropertyShape ;`, statements)).join('\n'),
+    '\n',
     section('Nested nodes'),
-    blankNodeSpecs().map(nodeShape).join('\n'),
+    nodes.map((node) => nodeShape(node, shared)).join('\n'),
     '\n',
     section('Op shapes'),
-    OP_TYPES.map(opShape).join('\n'),
+    OP_TYPES.map((type) => opShape(type, shared)).join('\n'),
     '\n',
     section('Rules relating several fields of one op'),
     rules.join('\n'),
