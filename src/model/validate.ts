@@ -1,5 +1,4 @@
 import { isOpId } from './ids.ts';
-import { toDecimal } from './money.ts';
 import {
   ENVELOPE,
   OP_TABLE,
@@ -31,10 +30,10 @@ export function regexOf(source: string): RegExp {
 }
 
 const CALENDAR_DATE = regexOf(patterns.CALENDAR_DATE);
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const NOT_CHARACTERS = /[\ufffe\uffff]/;
+const SURROGATE_OR_NOT_CHARACTER = /[\ud800-\udfff\ufffe\uffff]/;
 const PLAIN_DECIMAL = /^-?[0-9]+([.][0-9]+)?$/;
-const CANONICAL_DECIMAL = /^-?(0|[1-9][0-9]*)([.][0-9]*[1-9])?$/;
+const ZERO = 0x30;
+const MINUS = 0x2d;
 
 /** Characters (Unicode code points) in a string: what sh:minLength and sh:maxLength count. */
 export function codePointLength(text: string): number {
@@ -53,7 +52,41 @@ export function codePointLength(text: string): number {
 }
 
 /** True for text an xsd:string can hold (no lone surrogate, no U+FFFE or U+FFFF). */
-export const isXsdString = (text: string): boolean => !LONE_SURROGATE.test(text) && !NOT_CHARACTERS.test(text);
+export function isXsdString(text: string): boolean {
+  if (!SURROGATE_OR_NOT_CHARACTER.test(text)) return true;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit === 0xfffe || unit === 0xffff || (unit >= 0xdc00 && unit <= 0xdfff)) return false;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    }
+  }
+  return true;
+}
+
+/**
+ * Compares two decimals in canonical form (the table's bounds are, and values are by the time they are compared),
+ * digit by digit: amounts are checked for every op read, so without parsing them or allocating.
+ */
+function compareCanonical(a: string, b: string): number {
+  const negative = a.charCodeAt(0) === MINUS;
+  if (negative !== (b.charCodeAt(0) === MINUS)) return negative ? -1 : 1;
+  const sign = negative ? -1 : 1;
+  const start = negative ? 1 : 0;
+  const aPoint = a.includes('.') ? a.indexOf('.') : a.length;
+  const bPoint = b.includes('.') ? b.indexOf('.') : b.length;
+  if (aPoint !== bPoint) return sign * (aPoint - bPoint);
+  const end = Math.max(a.length, b.length);
+  for (let i = start; i < end; i++) {
+    if (i === aPoint) continue; // the point, or where it would be
+    const x = i < a.length ? a.charCodeAt(i) : ZERO;
+    const y = i < b.length ? b.charCodeAt(i) : ZERO;
+    if (x !== y) return sign * (x - y);
+  }
+  return 0;
+}
 
 const yearOf = (ms: number): number => new Date(ms).getUTCFullYear();
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
@@ -90,17 +123,22 @@ function checkInteger(v: IntegerValue, value: unknown, label: string): string | 
 
 function checkDecimal(v: DecimalValue, value: unknown, label: string): string | null {
   if (typeof value !== 'string' || !PLAIN_DECIMAL.test(value)) return `${label} must be a decimal number like "12.50", got ${show(value)}`;
-  if (!CANONICAL_DECIMAL.test(value) || value === '-0') {
+  const start = value.charCodeAt(0) === MINUS ? 1 : 0;
+  const point = value.includes('.') ? value.indexOf('.') : value.length;
+  const wholeDigits = point - start;
+  const fractionDigits = Math.max(0, value.length - point - 1);
+  const leadingZero = wholeDigits > 1 && value.charCodeAt(start) === ZERO;
+  const trailingZero = fractionDigits > 0 && value.charCodeAt(value.length - 1) === ZERO;
+  if (leadingZero || trailingZero || value === '-0') {
     return `${label} must be written in canonical form (no leading zeros, no trailing zeros after the point), got ${show(value)}`;
   }
-  const [whole = '', fraction = ''] = value.replace('-', '').split('.');
-  if (whole.length > v.digits.integer || fraction.length > v.digits.fraction) {
+  if (wholeDigits > v.digits.integer || fractionDigits > v.digits.fraction) {
     return `${label} may have at most ${v.digits.integer} digits before the point and ${v.digits.fraction} after, got ${show(value)}`;
   }
-  const amount = toDecimal(value);
-  if (v.minExclusive && amount.lte(v.min)) return `${label} must be more than ${v.min}, got ${value}`;
-  if (amount.lt(v.min)) return `${label} must be at least ${v.min}, got ${value}`;
-  if (v.max !== undefined && amount.gt(v.max)) return `${label} must be at most ${v.max}, got ${value}`;
+  const belowMin = compareCanonical(value, v.min);
+  if (v.minExclusive && belowMin <= 0) return `${label} must be more than ${v.min}, got ${value}`;
+  if (belowMin < 0) return `${label} must be at least ${v.min}, got ${value}`;
+  if (v.max !== undefined && compareCanonical(value, v.max) > 0) return `${label} must be at most ${v.max}, got ${value}`;
   return null;
 }
 
@@ -218,6 +256,14 @@ function oneGroupMessage(type: OpType, rule: Extract<Rule, { kind: 'oneGroup' }>
 
 /** Ops found well-formed by this process: immutable values, so checking them once is enough. */
 const wellFormed = new WeakSet<object>();
+
+/**
+ * Records an op as well-formed without checking it again: for a reader that built it field by field with
+ * checkValue and checked its rules (src/rdf/codec.ts; test/rdf/agreement.test.ts checks what it builds).
+ */
+export function markWellFormed(op: object): void {
+  wellFormed.add(op);
+}
 
 /** Null when the op is well-formed, otherwise why not. Never throws, whatever it is given. */
 export function validateOpStructure(op: unknown): string | null {
