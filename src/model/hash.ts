@@ -16,19 +16,34 @@ function finite(value: number): number {
 /**
  * The value with every object's keys in sorted order (by UTF-16 code units), so that JSON.stringify writes it
  * in canonical form: for plain data, key order and non-finite numbers are all RFC 8785 adds to JSON.stringify.
- * Undefined when an object has an array-index key ("42"), which no object can hold out of numeric order.
+ * Parts already in order are returned as they are, not copied. Throws IndexKey for an object with an
+ * array-index key ("42"), which no object can hold out of numeric order.
  */
 function sortedKeys(value: unknown): unknown {
   if (typeof value === 'number') return finite(value);
   if (typeof value !== 'object' || value === null) return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortedKeys((value as { toJSON: () => unknown }).toJSON());
-  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : sortedKeys(item)));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const sorted = item === undefined ? null : sortedKeys(item);
+      if (copy === null && sorted !== item) copy = value.slice(0, i);
+      copy?.push(sorted);
+    }
+    return copy ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let inOrder = true;
+  for (let i = 0; i < keys.length; i++) {
+    if (isIndexKey(keys[i]!)) throw new IndexKey();
+    if (i > 0 && !(keys[i - 1]! < keys[i]!)) inOrder = false;
+  }
+  if (inOrder && keys.every((key) => sortedKeys(record[key]) === record[key])) return value;
   // No prototype: a "__proto__" key is then a key like any other.
   const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value).sort()) {
-    if (isIndexKey(key)) throw new IndexKey();
-    out[key] = sortedKeys((value as Record<string, unknown>)[key]);
-  }
+  for (const key of keys.sort()) out[key] = sortedKeys(record[key]);
   return out;
 }
 class IndexKey extends Error {}
@@ -95,8 +110,21 @@ export function computeOpId(content: OpContent, sha256 = sha256Hex): OpId {
 const verified = new WeakSet<object>();
 
 export function withId<T extends OpType>(content: OpContent<T>, sha256 = sha256Hex): Op<T> {
-  const clean = opContentOf(content);
-  const op: Op<T> = { id: computeOpId(clean, sha256), ...clean };
+  return verifiedOp(content, computeOpId(content, sha256));
+}
+
+/**
+ * withId for a reader that has already written the content's canonical JSON, from the op table's fields in sorted
+ * order (src/rdf/codec.ts); test/rdf/agreement.test.ts checks that the ids it gets are withId's.
+ */
+export function withIdOfCanonical<T extends OpType>(content: OpContent<T>, canonical: string, sha256: Sha256Hex): Op<T> {
+  return verifiedOp(content, sha256(canonical) as OpId);
+}
+
+function verifiedOp<T extends OpType>(content: OpContent<T>, id: OpId): Op<T> {
+  const { invoiceId, type, payload, device, clock, deps } = content;
+  // The fields of opContentOf, written out: ops are made in bulk when read.
+  const op: Op<T> = { id, invoiceId, type, payload, device, clock: { wallMs: clock.wallMs, counter: clock.counter }, deps };
   verified.add(op);
   return op;
 }

@@ -10,7 +10,7 @@
 import type { Literal, NamedNode, Quad, Term } from '@rdfjs/types';
 import { DataFactory, Writer } from 'n3';
 import { hash } from 'node:crypto';
-import { withId } from '../model/hash.ts';
+import { withIdOfCanonical } from '../model/hash.ts';
 import { opNodeFields, type Field, type Value } from '../model/op-table.ts';
 import { OP_TYPES, type AnyOp, type OpContent, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
@@ -195,10 +195,11 @@ interface Step {
   readonly nested: Plan | null;
   readonly inline: Plan | null;
 }
-/** How to read a node: its steps, and the predicates it may have. */
+/** How to read a node: its steps, the predicates it may have, and its steps in the order of their keys. */
 interface Plan {
   readonly allowed: ReadonlySet<string>;
   readonly steps: readonly Step[];
+  readonly sorted: readonly Step[];
 }
 
 /** A node counts the predicates it reads to find one it may not have, so no two of its fields may share one. */
@@ -229,8 +230,25 @@ function planOf(fields: readonly Field[]): Plan {
     const nested = v.kind === 'node' ? planOf(v.node.fields) : null;
     steps.push({ ...step, field: field as Step['field'], min: count === 'one' ? 1 : list ? count.min : 0, max: list ? count.max : 1, list, read: valueReader(v), nested });
   }
-  plans.set(fields, (plan = { allowed, steps }));
+  const sorted = [...steps].sort((a, b) => (a.key < b.key ? -1 : 1));
+  plans.set(fields, (plan = { allowed, steps, sorted }));
   return plan;
+}
+
+/**
+ * The canonical JSON of what a plan read (RFC 8785, as canonicalJson writes it): its keys in sorted order, known
+ * from the table, so no object's keys need listing and sorting. Values are strings, safe integers, sorted lists of
+ * strings and nodes, which JSON.stringify writes canonically.
+ */
+function sortedView(plan: Plan, read: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const step of plan.sorted) {
+    const value = read[step.key];
+    if (value === undefined) continue;
+    const nested = step.inline ?? step.nested;
+    view[step.key] = nested === null ? value : sortedView(nested, value as Record<string, unknown>);
+  }
+  return view;
 }
 
 /** A node's values for a predicate, without duplicates (an RDF graph is a set: a triple stated twice is one). */
@@ -301,11 +319,15 @@ class Reader {
  */
 export function decodeOp(type: OpType, edges: Edges, nodes: ReadonlyMap<string, Edges>): ParseOpResult {
   try {
+    const plan = planOf(opNodeFields(type));
     const content: Record<string, unknown> = { type };
-    new Reader(nodes).node(planOf(opNodeFields(type)), edges, [], content);
+    new Reader(nodes).node(plan, edges, [], content);
     const rule = brokenRule(type, content['payload'] as Record<string, unknown>);
     if (rule) throw new Refusal(ruleMessage(type, rule));
-    const op = withId(content as unknown as OpContent, nativeSha256) as AnyOp;
+    const view = sortedView(plan, content);
+    view['type'] = type; // sorts after every other key of the op's node ("clock" … "payload")
+    const canonical = JSON.stringify(view);
+    const op = withIdOfCanonical(content as unknown as OpContent, canonical, nativeSha256) as AnyOp;
     // Every field was checked as the fold checks it; what is left is what only the id can tell.
     if (op.deps.includes(op.id)) return { ok: false, reason: 'an op cannot depend on itself' };
     markWellFormed(op);

@@ -41,18 +41,22 @@ function prepareOp(turtle: string, baseIri: string): PreparedOp | { ok: false; r
   if (types.length !== 1 || allTypes.length !== 1) {
     return { ok: false, reason: `the op must have exactly one rdf:type, found ${allTypes.map(termForMessage).join(', ')}` };
   }
-  // Everything in the resource must be about the op: its own triples, or blank nodes it points to.
+  const stray = strayTriple(graph, subject, edges);
+  if (stray) return { ok: false, reason: stray };
+  return { ok: true, graph, subject, type: types[0]!, edges };
+}
+
+/** Everything in an op resource must be about the op: its own triples, or blank nodes it points to. */
+function strayTriple(graph: Graph, subject: Term, edges: Edges): string | null {
+  if (graph.nodes.size === 1) return null;
   const reachable = new Set<string>([termKey(subject)]);
   for (const objects of edges.values()) for (const o of objects) if (o.termType === 'BlankNode') reachable.add(termKey(o));
-  for (const key of nodes.keys()) {
+  for (const key of graph.nodes.keys()) {
     if (reachable.has(key)) continue;
     const q = graph.quads.find((x) => termKey(x.subject) === key)!;
-    return {
-      ok: false,
-      reason: `unexpected triple about ${termForMessage(q.subject)} (${compactIri(q.predicate.value)}): an op resource may only describe the op and the blank nodes it points to`,
-    };
+    return `unexpected triple about ${termForMessage(q.subject)} (${compactIri(q.predicate.value)}): an op resource may only describe the op and the blank nodes it points to`;
   }
-  return { ok: true, graph, subject, type: types[0]!, edges };
+  return null;
 }
 
 /**
