@@ -161,8 +161,20 @@ const CONTAINER: UrlValue = {
 };
 
 type Keyed<K extends string> = Field & { readonly key: K };
-const one = <K extends string>(key: K, predicate: string, label: string, value: Value, noun?: string): Keyed<K> => ({ key, predicate, label, count: 'one', value, ...(noun ? { noun } : {}) });
-const optional = <K extends string>(key: K, predicate: string, label: string, value: Value, noun?: string): Keyed<K> => ({ ...one(key, predicate, label, value, noun), count: 'optional' });
+/** A field with exactly one value. */
+const one = <K extends string>(key: K, predicate: string, label: string, value: Value, noun?: string): Keyed<K> => ({
+  key,
+  predicate,
+  label,
+  count: 'one',
+  value,
+  ...(noun ? { noun } : {}),
+});
+/** A field with at most one value. */
+const optional = <K extends string>(key: K, predicate: string, label: string, value: Value, noun?: string): Keyed<K> => ({
+  ...one(key, predicate, label, value, noun),
+  count: 'optional',
+});
 
 // ---------------------------------------------------------------------------------------------------
 // Nested nodes
@@ -214,8 +226,10 @@ export const CLOCK: NodeSpec = {
   ],
 };
 
+const INVOICE_ID: Pattern = { source: patterns.INVOICE_ID, says: 'from A–Z a–z 0–9 . _ -, starting with a letter or digit' };
+
 export const ENVELOPE: readonly Field[] = [
-  one('invoiceId', fi('invoiceId'), 'invoice id', text(1, 64, { source: patterns.INVOICE_ID, says: 'from A–Z a–z 0–9 . _ -, starting with a letter or digit' }), 'invoice id'),
+  one('invoiceId', fi('invoiceId'), 'invoice id', text(1, 64, INVOICE_ID), 'invoice id'),
   one('device', fi('device'), 'device label', text(1, 64, { source: patterns.DEVICE_LABEL, says: 'from A–Z a–z 0–9 . _ -' }), 'device label'),
   { key: 'clock', label: 'clock', count: 'one', value: node(CLOCK) },
   { key: 'deps', predicate: fi('dep'), label: 'deps', count: { min: 0, max: MAX_DEPS }, value: { kind: 'opId' } },
@@ -258,7 +272,12 @@ export const OP_TABLE: { readonly [T in OpType]: OpSpec<T> } = {
   BidItem: { changesTerms: false, fields: [product, unitPrice, taxRate] },
   AddExtra: {
     changesTerms: true,
-    fields: [one('key', fi('key'), 'extra key', SHORT_CODE, 'key'), one('description', schema('description'), 'description', LONG_TEXT, 'description'), one('amount', schema('price'), 'amount', AMOUNT), taxRate],
+    fields: [
+      one('key', fi('key'), 'extra key', SHORT_CODE, 'key'),
+      one('description', schema('description'), 'description', LONG_TEXT, 'description'),
+      one('amount', schema('price'), 'amount', AMOUNT),
+      taxRate,
+    ],
   },
   RemoveExtra: { changesTerms: true, fields: [one('key', fi('key'), 'key', SHORT_CODE, 'key')] },
   AddDiscount: {

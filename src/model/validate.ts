@@ -144,7 +144,8 @@ function checkDecimal(v: DecimalValue, value: unknown, label: string): string | 
 
 function checkUrl(v: UrlValue, value: unknown, label: string): string | null {
   if (typeof value === 'string' && value.length <= v.maxLength && regexOf(v.pattern.source).test(value)) return null;
-  return `${label} must be ${v.pattern.says} as a URL parser writes it (lower-case host, no default port, no "." segments), at most ${v.maxLength} characters, got ${show(value)}`;
+  const spelling = 'as a URL parser writes it (lower-case host, no default port, no "." segments)';
+  return `${label} must be ${v.pattern.says} ${spelling}, at most ${v.maxLength} characters, got ${show(value)}`;
 }
 
 /**

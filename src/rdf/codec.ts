@@ -12,7 +12,7 @@ import { DataFactory, Writer } from 'n3';
 import { hash } from 'node:crypto';
 import { withIdOfCanonical } from '../model/hash.ts';
 import { opNodeFields, type Field, type Value } from '../model/op-table.ts';
-import { OP_TYPES, type AnyOp, type OpContent, type OpType } from '../model/ops.ts';
+import { isOpType, type AnyOp, type OpContent, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
 import { brokenRule, checkValue, markWellFormed, regexOf } from '../model/validate.ts';
 import { CALENDAR_MESSAGE, fieldMessage, ruleMessage } from './field-messages.ts';
@@ -46,7 +46,7 @@ const nativeSha256 = (text: string): string => hash('sha256', text, 'hex');
 type PredicateObject = { predicate: NamedNode; object: Quad['object'] };
 
 /** Milliseconds since the epoch as xsd:dateTime, UTC, millisecond precision ("2024-05-01T12:00:00.000Z"). */
-export function wallTimeLexical(wallMs: number): string {
+function wallTimeLexical(wallMs: number): string {
   const date = new Date(wallMs);
   return Number.isNaN(date.getTime()) ? String(wallMs) : date.toISOString();
 }
@@ -137,7 +137,6 @@ const SYNTAX_DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 const UTC_INSTANT = regexOf(patterns.UTC_INSTANT);
 const CALENDAR_DATE = regexOf(patterns.CALENDAR_DATE);
 const HEX64 = regexOf(patterns.HEX64);
-const OP_TYPE_NAMES: ReadonlySet<string> = new Set(OP_TYPES);
 
 const isLiteralOf = (term: Term, datatype: string): term is Literal =>
   term.termType === 'Literal' && (term as Literal).datatype.value === datatype && (term as Literal).language === '';
@@ -161,7 +160,10 @@ function valueReader(v: Value): ValueReader {
     case 'decimal':
       return (term) => (isLiteralOf(term, XSD_DECIMAL) ? valid(term.value) : INVALID);
     case 'date':
-      return (term) => (isLiteralOf(term, XSD_DATE) && SYNTAX_DATE.test(term.value) ? (CALENDAR_DATE.test(term.value) ? term.value : NOT_A_DATE) : INVALID);
+      return (term) => {
+        if (!isLiteralOf(term, XSD_DATE) || !SYNTAX_DATE.test(term.value)) return INVALID;
+        return CALENDAR_DATE.test(term.value) ? term.value : NOT_A_DATE;
+      };
     case 'instant':
       return (term) => (isLiteralOf(term, XSD_DATETIME) && UTC_INSTANT.test(term.value) ? valid(Date.parse(term.value)) : INVALID);
     case 'url':
@@ -174,7 +176,7 @@ function valueReader(v: Value): ValueReader {
     case 'opType':
       return (term) => {
         const local = term.termType === 'NamedNode' && term.value.startsWith(FI) ? term.value.slice(FI.length) : '';
-        return OP_TYPE_NAMES.has(local) ? local : INVALID;
+        return isOpType(local) ? local : INVALID;
       };
     case 'node':
       return (term) => (term.termType === 'BlankNode' ? term : INVALID);
@@ -228,7 +230,9 @@ function planOf(fields: readonly Field[]): Plan {
     const { count } = field;
     const list = typeof count === 'object';
     const nested = v.kind === 'node' ? planOf(v.node.fields) : null;
-    steps.push({ ...step, field: field as Step['field'], min: count === 'one' ? 1 : list ? count.min : 0, max: list ? count.max : 1, list, read: valueReader(v), nested });
+    const min = count === 'one' ? 1 : list ? count.min : 0;
+    const max = list ? count.max : 1;
+    steps.push({ ...step, field: field as Step['field'], min, max, list, read: valueReader(v), nested });
   }
   const sorted = [...steps].sort((a, b) => (a.key < b.key ? -1 : 1));
   plans.set(fields, (plan = { allowed, steps, sorted }));
@@ -274,7 +278,8 @@ class Reader {
     const read = this.steps(plan, edges, path, out) + (edges.has(RDF_TYPE) ? 1 : 0);
     if (read === edges.size) return;
     const unexpected = [...edges.keys()].find((predicate) => !plan.allowed.has(predicate))!;
-    throw new Refusal(`unexpected property ${where(path, unexpected)}: the shape is closed and does not allow it (value ${termForMessage(edges.get(unexpected)![0])})`);
+    const value = termForMessage(edges.get(unexpected)![0]);
+    throw new Refusal(`unexpected property ${where(path, unexpected)}: the shape is closed and does not allow it (value ${value})`);
   }
 
   /** Reads the steps of a node into `out`; returns how many of the node's predicates they read. */

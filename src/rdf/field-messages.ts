@@ -53,14 +53,13 @@ function valueWords(field: Field): string {
     case 'integer':
       return named('a ', integerWords(v));
     case 'decimal':
-      return named(
-        'an ',
-        `xsd:decimal ${decimalRange(v)} in canonical form (like 0.05 or 21; at most ${v.digits.integer} digits before the point and ${v.digits.fraction} after)`,
-      );
+      const digits = `at most ${v.digits.integer} digits before the point and ${v.digits.fraction} after`;
+      return named('an ', `xsd:decimal ${decimalRange(v)} in canonical form (like 0.05 or 21; ${digits})`);
     case 'date':
       return named('an ', 'xsd:date YYYY-MM-DD without a time zone');
     case 'instant':
-      return named('an ', `xsd:dateTime in UTC with milliseconds (YYYY-MM-DDThh:mm:ss.sssZ), from ${new Date(v.min).getUTCFullYear()} to ${new Date(v.max).getUTCFullYear()}`);
+      const years = `from ${new Date(v.min).getUTCFullYear()} to ${new Date(v.max).getUTCFullYear()}`;
+      return named('an ', `xsd:dateTime in UTC with milliseconds (YYYY-MM-DDThh:mm:ss.sssZ), ${years}`);
     case 'url':
       return `${field.noun ?? 'URL'}: ${v.pattern.says}`;
     case 'opId':

@@ -54,7 +54,8 @@ function strayTriple(graph: Graph, subject: Term, edges: Edges): string | null {
   for (const key of graph.nodes.keys()) {
     if (reachable.has(key)) continue;
     const q = graph.quads.find((x) => termKey(x.subject) === key)!;
-    return `unexpected triple about ${termForMessage(q.subject)} (${compactIri(q.predicate.value)}): an op resource may only describe the op and the blank nodes it points to`;
+    const about = `${termForMessage(q.subject)} (${compactIri(q.predicate.value)})`;
+    return `unexpected triple about ${about}: an op resource may only describe the op and the blank nodes it points to`;
   }
   return null;
 }

@@ -162,83 +162,95 @@ const isDatasetCore = (data: DatasetCore | Iterable<Quad>): data is DatasetCore 
  * every op. Throws if the shapes themselves are not valid Turtle: that is a packaging bug, not bad input.
  */
 export function createOpValidator(shapesTurtle: string): OpValidator {
-  const shapes = new Store(parseTurtle(shapesTurtle));
-  const engine = new Validator(shapes, {
-    factory: SHACL_FACTORY,
-    validations: [
-      [namedNode(SH + 'datatype'), compileDatatype],
-      [namedNode(SH + 'minLength'), compileLength('minLength')],
-      [namedNode(SH + 'maxLength'), compileLength('maxLength')],
-    ],
-  });
-
-  const byClass = new Map<string, Term[]>();
-  for (const q of shapes.match(null, namedNode(SH + 'targetClass'), null)) {
-    const list = byClass.get(q.object.value) ?? [];
-    list.push(q.subject);
-    byClass.set(q.object.value, list);
-  }
-  const shapesByType = new Map<OpType, readonly Term[]>();
-  for (const [cls, terms] of byClass) {
-    if (cls.startsWith(FI) && isOpType(cls.slice(FI.length))) shapesByType.set(cls.slice(FI.length) as OpType, terms);
-  }
-  const allShapes = [...byClass.values()].flat().map((term) => ({ terms: [term] }));
-
-  return {
-    shapesByType,
-    async validateEach(dataset, foci) {
-      const outcomes: ValidationOutcome[] = foci.map(() => ({ conforms: true, messages: [] }));
-      const groups = new Map<string, { shapes: Term[]; at: number[] }>();
-      foci.forEach((focus, at) => {
-        const shapeTerms = [...dataset.match(focus, RDF_TYPE_NODE, null)].flatMap((q) => byClass.get(q.object.value) ?? []);
-        if (shapeTerms.length === 0) {
-          outcomes[at] = { conforms: false, messages: [`${termForMessage(focus)} has no rdf:type that an op shape targets`] };
-          return;
-        }
-        const key = shapeTerms.map((term) => term.value).join(' ');
-        const group = groups.get(key) ?? { shapes: shapeTerms, at: [] };
-        group.at.push(at);
-        groups.set(key, group);
-      });
-      for (const { shapes: shapeTerms, at } of groups.values()) {
-        const report = await engine.validate({ dataset, terms: at.map((i) => foci[i]!) }, shapeTerms.map((term) => ({ terms: [term] })));
-        if (report.conforms) continue;
-        const byFocus = new Map<string, ShaclResult[]>();
-        for (const result of report.results) {
-          const term = result.focusNode?.term;
-          const key = term ? termKey(term) : '';
-          const list = byFocus.get(key) ?? [];
-          list.push(result);
-          byFocus.set(key, list);
-        }
-        for (const i of at) {
-          const results = byFocus.get(termKey(foci[i]!));
-          if (!results) continue;
-          const messages = reportMessages(results);
-          if (messages.length) outcomes[i] = { conforms: false, messages };
-        }
-        // A violation not attributed to any focus node must not let every op pass.
-        const attributed = at.some((i) => byFocus.has(termKey(foci[i]!)));
-        if (!attributed) for (const i of at) outcomes[i] = { conforms: false, messages: reportMessages(report.results) };
-      }
-      return outcomes;
-    },
-    async validate(data, focus) {
-      const dataset: DatasetCore = isDatasetCore(data) ? data : new QuadIndex([...data]);
-      let report;
-      if (focus) {
-        const shapeTerms = [...dataset.match(focus, RDF_TYPE_NODE, null)].flatMap(
-          (q) => byClass.get(q.object.value) ?? [],
-        );
-        if (shapeTerms.length === 0) {
-          return { conforms: false, messages: [`${termForMessage(focus)} has no rdf:type that an op shape targets`] };
-        }
-        report = await engine.validate({ dataset, terms: [focus] }, shapeTerms.map((term) => ({ terms: [term] })));
-      } else {
-        report = await engine.validate({ dataset }, allShapes);
-      }
-      return { conforms: report.conforms, messages: report.conforms ? [] : reportMessages(report.results) };
-    },
-  };
+  return new ShaclOpValidator(shapesTurtle);
 }
 
+const noShape = (focus: Term): ValidationOutcome => ({ conforms: false, messages: [`${termForMessage(focus)} has no rdf:type that an op shape targets`] });
+
+class ShaclOpValidator implements OpValidator {
+  readonly shapesByType = new Map<OpType, readonly Term[]>();
+  private readonly engine: Validator;
+  /** The NodeShapes targeting each class, by class IRI. */
+  private readonly byClass = new Map<string, Term[]>();
+
+  constructor(shapesTurtle: string) {
+    const shapes = new Store(parseTurtle(shapesTurtle));
+    this.engine = new Validator(shapes, {
+      factory: SHACL_FACTORY,
+      validations: [
+        [namedNode(SH + 'datatype'), compileDatatype],
+        [namedNode(SH + 'minLength'), compileLength('minLength')],
+        [namedNode(SH + 'maxLength'), compileLength('maxLength')],
+      ],
+    });
+    for (const q of shapes.match(null, namedNode(SH + 'targetClass'), null)) {
+      const list = this.byClass.get(q.object.value) ?? [];
+      list.push(q.subject);
+      this.byClass.set(q.object.value, list);
+    }
+    for (const [cls, terms] of this.byClass) {
+      if (cls.startsWith(FI) && isOpType(cls.slice(FI.length))) this.shapesByType.set(cls.slice(FI.length) as OpType, terms);
+    }
+  }
+
+  /** The shapes that target the focus node's rdf:type(s). */
+  private shapesOf(dataset: DatasetCore, focus: Term): Term[] {
+    return [...dataset.match(focus, RDF_TYPE_NODE, null)].flatMap((q) => this.byClass.get(q.object.value) ?? []);
+  }
+
+  async validate(data: DatasetCore | Iterable<Quad>, focus?: Term): Promise<ValidationOutcome> {
+    const dataset: DatasetCore = isDatasetCore(data) ? data : new QuadIndex([...data]);
+    let report;
+    if (focus) {
+      const shapeTerms = this.shapesOf(dataset, focus);
+      if (shapeTerms.length === 0) return noShape(focus);
+      report = await this.engine.validate({ dataset, terms: [focus] }, shapeTerms.map((term) => ({ terms: [term] })));
+    } else {
+      report = await this.engine.validate({ dataset }, [...this.byClass.values()].flat().map((term) => ({ terms: [term] })));
+    }
+    return { conforms: report.conforms, messages: report.conforms ? [] : reportMessages(report.results) };
+  }
+
+  async validateEach(dataset: DatasetCore, foci: readonly Term[]): Promise<ValidationOutcome[]> {
+    const outcomes: ValidationOutcome[] = foci.map(() => ({ conforms: true, messages: [] }));
+    // Foci with the same shapes are validated in one pass.
+    const groups = new Map<string, { shapes: Term[]; at: number[] }>();
+    foci.forEach((focus, at) => {
+      const shapeTerms = this.shapesOf(dataset, focus);
+      if (shapeTerms.length === 0) {
+        outcomes[at] = noShape(focus);
+        return;
+      }
+      const key = shapeTerms.map((term) => term.value).join(' ');
+      const group = groups.get(key) ?? { shapes: shapeTerms, at: [] };
+      group.at.push(at);
+      groups.set(key, group);
+    });
+    for (const { shapes: shapeTerms, at } of groups.values()) {
+      const report = await this.engine.validate({ dataset, terms: at.map((i) => foci[i]!) }, shapeTerms.map((term) => ({ terms: [term] })));
+      if (!report.conforms) attribute(report.results, at, foci, outcomes);
+    }
+    return outcomes;
+  }
+}
+
+/** Gives each focus of a validation pass the violations about it. */
+function attribute(results: readonly ShaclResult[], at: readonly number[], foci: readonly Term[], outcomes: ValidationOutcome[]): void {
+  const byFocus = new Map<string, ShaclResult[]>();
+  for (const result of results) {
+    const term = result.focusNode?.term;
+    const key = term ? termKey(term) : '';
+    const list = byFocus.get(key) ?? [];
+    list.push(result);
+    byFocus.set(key, list);
+  }
+  for (const i of at) {
+    const mine = byFocus.get(termKey(foci[i]!));
+    if (!mine) continue;
+    const messages = reportMessages(mine);
+    if (messages.length) outcomes[i] = { conforms: false, messages };
+  }
+  // A violation not attributed to any focus node must not let every op pass.
+  const attributed = at.some((i) => byFocus.has(termKey(foci[i]!)));
+  if (!attributed) for (const i of at) outcomes[i] = { conforms: false, messages: reportMessages(results) };
+}

@@ -2,7 +2,7 @@
  * The SHACL shapes of op resources (shapes/ops.shacl.ttl), written from the op table: `npm run shapes` saves
  * what `opShapesTurtle()` returns, and a test fails when the committed file differs. PURE.
  */
-import { ENVELOPE, OP_TABLE, type Field, type NodeSpec, type Rule } from '../model/op-table.ts';
+import { ENVELOPE, OP_TABLE, type Field, type NodeSpec, type NodeValue, type Rule } from '../model/op-table.ts';
 import { OP_TYPES, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
 import { CALENDAR_MESSAGE, fieldMessage, ruleMessage } from './field-messages.ts';
@@ -38,11 +38,21 @@ function valueStatements(field: Field): Statement[] {
   const v = field.value;
   switch (v.kind) {
     case 'text':
-      return [['sh:datatype', 'xsd:string'], ['sh:minLength', String(v.minLength)], ['sh:maxLength', String(v.maxLength)], ...(v.pattern ? [['sh:pattern', turtleString(v.pattern.source)] as const] : [])];
+      return [
+        ['sh:datatype', 'xsd:string'],
+        ['sh:minLength', String(v.minLength)],
+        ['sh:maxLength', String(v.maxLength)],
+        ...(v.pattern ? [['sh:pattern', turtleString(v.pattern.source)] as const] : []),
+      ];
     case 'choice':
       return [['sh:datatype', 'xsd:string'], ['sh:in', list(v.choices.map(turtleString))]];
     case 'integer':
-      return [['sh:datatype', 'xsd:integer'], ['sh:pattern', turtleString(patterns.integerPattern(v))], ['sh:minInclusive', String(v.min)], ['sh:maxInclusive', String(v.max)]];
+      return [
+        ['sh:datatype', 'xsd:integer'],
+        ['sh:pattern', turtleString(patterns.integerPattern(v))],
+        ['sh:minInclusive', String(v.min)],
+        ['sh:maxInclusive', String(v.max)],
+      ];
     case 'decimal':
       return [
         ['sh:datatype', 'xsd:decimal'],
@@ -82,11 +92,15 @@ function propertyShapes(field: Field): Statement[][] {
 
 /** The property shapes of a node's fields, inline nodes' fields included. */
 function fieldShapes(fields: readonly Field[]): Statement[][] {
-  return fields.flatMap((field) => (field.predicate === undefined && field.value.kind === 'node' ? fieldShapes(field.value.node.fields) : propertyShapes(field)));
+  return fields.flatMap((field) => {
+    const inline = field.predicate === undefined && field.value.kind === 'node';
+    return inline ? fieldShapes((field.value as NodeValue).node.fields) : propertyShapes(field);
+  });
 }
 
 /** Statements that read best on one line: a count, a length, a range. */
-const lineGroup = (predicate: string): string | null => /^sh:(min|max)(Count|Length|Inclusive|Exclusive)$/.exec(predicate)?.[2]?.replace('Exclusive', 'Inclusive') ?? null;
+const lineGroup = (predicate: string): string | null =>
+  /^sh:(min|max)(Count|Length|Inclusive|Exclusive)$/.exec(predicate)?.[2]?.replace('Exclusive', 'Inclusive') ?? null;
 
 /** Statements as lines ("p o ; p o" for a count, a length or a range), joined by " ;" and `indent`. */
 function lines(statements: readonly Statement[], indent: string): string {
@@ -183,7 +197,9 @@ const sequence = (steps: readonly string[]): string => (steps.length === 1 ? ste
  */
 function eitherPath(type: OpType, paths: readonly [readonly string[], readonly string[]]): string {
   const [a, b] = paths.map((path) => predicatesOf(type, path)) as [string[], string[]];
-  if (a.length !== b.length || a.slice(1).join() !== b.slice(1).join()) throw new Error(`${type}: a "different" rule needs paths that differ in their first step only`);
+  if (a.length !== b.length || a.slice(1).join() !== b.slice(1).join()) {
+    throw new Error(`${type}: a "different" rule needs paths that differ in their first step only`);
+  }
   return sequence([`[ sh:alternativePath ( ${a[0]} ${b[0]} ) ]`, ...a.slice(1)]);
 }
 
@@ -198,7 +214,8 @@ function ruleShape(type: OpType, rule: Rule, n: number): string {
   }
   const alternatives = rule.groups.map((group) => {
     const others = rule.groups.filter((g) => g !== group).flatMap((g) => g.keys);
-    const constraints = [...group.keys.map((key) => `[ sh:path ${sequence(predicatesOf(type, [key]))} ; sh:minCount 1 ]`), ...others.map((key) => `[ sh:path ${sequence(predicatesOf(type, [key]))} ; sh:maxCount 0 ]`)];
+    const count = (key: string, bound: string) => `[ sh:path ${sequence(predicatesOf(type, [key]))} ; ${bound} ]`;
+    const constraints = [...group.keys.map((key) => count(key, 'sh:minCount 1')), ...others.map((key) => count(key, 'sh:maxCount 0'))];
     return `[ sh:property ${constraints.join(' , ')} ]`;
   });
   return block(`fis:${type}Rule${n} a sh:NodeShape ;`, [head, ['sh:xone', `(\n    ${alternatives.join('\n    ')}\n  )`], message]);
