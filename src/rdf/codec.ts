@@ -255,14 +255,26 @@ function sortedView(plan: Plan, read: Record<string, unknown>): Record<string, u
   return view;
 }
 
-/** A node's values for a predicate, without duplicates (an RDF graph is a set: a triple stated twice is one). */
+const sameTerm = (a: Term, b: Term): boolean =>
+  a.termType === b.termType &&
+  a.value === b.value &&
+  (a.termType !== 'Literal' || ((a as Literal).datatype.value === (b as Literal).datatype.value && (a as Literal).language === (b as Literal).language));
+
+const termId = (term: Term): string =>
+  term.termType === 'Literal' ? `${term.value} ${(term as Literal).datatype.value} ${(term as Literal).language}` : `${term.termType} ${term.value}`;
+
+/**
+ * A node's values for a predicate, without duplicates (an RDF graph is a set: a triple stated twice is one).
+ * Compared pairwise for the few values fields have, by key beyond that (a hostile list must not cost n²).
+ */
 function distinct(terms: readonly Term[]): readonly Term[] {
-  const seen = new Map<string, Term>();
-  for (const term of terms) {
-    const literal = term.termType === 'Literal' ? (term as Literal) : undefined;
-    seen.set(`${term.termType} ${term.value} ${literal?.datatype.value ?? ''} ${literal?.language ?? ''}`, term);
+  if (terms.length > 16) {
+    const unique = new Map(terms.map((term) => [termId(term), term]));
+    return unique.size === terms.length ? terms : [...unique.values()];
   }
-  return [...seen.values()];
+  const out: Term[] = [];
+  for (const term of terms) if (!out.some((seen) => sameTerm(seen, term))) out.push(term);
+  return out.length === terms.length ? terms : out;
 }
 
 /** Where a field sits, as the shapes' messages name it: "fi:buyer/fi:webId". */
@@ -299,10 +311,17 @@ class Reader {
       if (count < step.min) throw refusal(field, path, ' (missing)');
       if (count > step.max) throw refusal(field, path, ' (found more than allowed)');
       if (count > 0) read++;
-      if (step.list) out[step.key] = (terms ?? []).map((term) => this.value(step, term, path) as string).sort();
+      if (step.list) out[step.key] = this.list(step, terms ?? [], path);
       else if (count === 1) out[step.key] = this.value(step, terms![0]!, path);
     }
     return read;
+  }
+
+  /** A list's values, sorted (RDF gives them in no particular order). */
+  private list(step: Step, terms: readonly Term[], path: readonly string[]): string[] {
+    const values: string[] = [];
+    for (const term of terms) values.push(this.value(step, term, path) as string);
+    return values.length > 1 ? values.sort() : values;
   }
 
   private value(step: Step, term: Term, path: readonly string[]): unknown {

@@ -18,10 +18,10 @@ import { decodeOpTurtle } from '../../src/rdf/op-resource.ts';
 import { opsToPackTurtle, parseOpPack } from '../../src/rdf/pack.ts';
 import { QuadIndex } from '../../src/rdf/quad-index.ts';
 import type { OpValidator } from '../../src/rdf/shacl.ts';
-import { compactIri, RDF_TYPE, XSD } from '../../src/rdf/vocabulary.ts';
+import { compactIri, FI, RDF_TYPE, XSD } from '../../src/rdf/vocabulary.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { fcParams } from '../support/fc.ts';
-import { arbitraryOp, opArbitraries, valueArbitrary } from '../support/op-arbitraries.ts';
+import { arbitraryOp, hex64, opArbitraries, valueArbitrary } from '../support/op-arbitraries.ts';
 import { boundCases, fieldsOf, type BoundCase } from '../support/table-bounds.ts';
 
 const { namedNode, literal, quad } = DataFactory;
@@ -288,6 +288,22 @@ describe('SHACL and the reader agree on Turtle no JSON op can produce', () => {
     }
     expect([...reached].sort()).toEqual(TURTLE_MUTATIONS.map((m) => m.name).sort());
   }, 600_000);
+
+  it('a long list stated with repeated values is the set of them, and a long list of more than its maximum is refused', async () => {
+    const op = fc.sample(opArbitraries.Propose as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: 17 })[0]!;
+    const heads = fc.sample(hex64(), { numRuns: 300, seed: 5 });
+    const withHeads = (count: number, times: number): string => {
+      const quads = quadsOf(op).filter((q) => q.predicate.value !== `${FI}head`);
+      for (let t = 0; t < times; t++) for (const head of heads.slice(0, count)) quads.push(quad(SUBJECT, namedNode(`${FI}head`), namedNode(`urn:hash::sha256:${head}`)));
+      return write(quads);
+    };
+    const repeated = withHeads(40, 3);
+    const read = decodeOpTurtle(repeated, BASE);
+    expect({ shacl: await shaclConforms(repeated), reader: read.ok }).toEqual({ shacl: true, reader: true });
+    expect(read.ok && read.op.type === 'Propose' && read.op.payload.heads).toEqual([...new Set(heads.slice(0, 40))].sort());
+    const tooMany = withHeads(257, 2);
+    expect({ shacl: await shaclConforms(tooMany), reader: decodeOpTurtle(tooMany, BASE).ok }).toEqual({ shacl: false, reader: false });
+  });
 
   it('for every node: a property no field has is refused; a nested node may say its rdf:type', async () => {
     for (const type of OP_TYPES) {
