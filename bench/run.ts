@@ -4,7 +4,7 @@
  * scripts from rotting; no timing is asserted anywhere) and `--json` (one JSON object per figure on stdout).
  *
  *   bench/fold.ts         fold vs Automerge, 1k / 10k / 100k ops, peak heap, growth
- *   bench/ingest.ts       Turtle + SHACL + hash per op, single resources and packs, vs n3's parse alone
+ *   bench/ingest.ts       judging fetched ops (parse, strict read, hash) per CPU-second, vs n3's parse alone
  *   bench/sync.ts         cold and incremental sync on real pods vs plain GETs, writes and batches
  *   bench/propagation.ts  (if present) write-to-viewer latency, notifications vs polling
  *   bench/cli-start.ts    wall time of one fedinvoice command (--help, warm show, warm write) vs node -e 0

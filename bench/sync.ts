@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { asInvoiceId } from '../src/model/ids.ts';
 import type { AnyOp } from '../src/model/ops.ts';
 import { getResource, putImmutable } from '../src/pod/resources.ts';
-import { opToTurtle } from '../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../src/rdf/codec.ts';
 import type { Replica } from '../src/sync/replica.ts';
 import { joinedReplica, opsIn, putPack, putSingles, seedNegotiation } from '../test/sync/seed-pods.ts';
 import { startTestPods } from '../test/support/pods.ts';

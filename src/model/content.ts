@@ -16,7 +16,8 @@ import type {
   Author,
 } from './invoice.ts';
 import { Decimal, formatMoney, normalizeDecimal, percentOf, roundToMinor, toDecimal } from './money.ts';
-import type { AnyOp, Op, OpType, PartyInfo } from './ops.ts';
+import { OP_TABLE } from './op-table.ts';
+import { OP_TYPES, type AnyOp, type Op, type OpType, type PartyInfo } from './ops.ts';
 import type { Side } from './roles.ts';
 
 /** An op the fold accepted, with where it sits in the causal graph and who wrote it. */
@@ -27,25 +28,8 @@ export interface JudgedOp {
   readonly side: Side | null;
 }
 
-/** Op types that change what is being agreed; edits of these after agreement are "changes after agreement". */
-export const TERMS_TYPES: ReadonlySet<OpType> = new Set<OpType>([
-  'SetBuyerInfo',
-  'SetSellerInfo',
-  'AddToCart',
-  'EditQuantity',
-  'RemoveFromCart',
-  'SetProductStock',
-  'AddProductStock',
-  'ItemOutOfStock',
-  'QuoteItem',
-  'AddExtra',
-  'RemoveExtra',
-  'AddDiscount',
-  'RemoveDiscount',
-  'ProposeDeliveryDate',
-  'ChooseDeliveryAddress',
-  'SetPaymentTerms',
-]);
+/** Op types that change what is being agreed (the op table's flag); edits of these after agreement are "changes after agreement". */
+export const TERMS_TYPES: ReadonlySet<OpType> = new Set(OP_TYPES.filter((type) => OP_TABLE[type].changesTerms));
 
 export type ContentState = Pick<
   FoldedInvoice,

@@ -25,13 +25,6 @@ export function normalizeDecimal(value: string): string {
 }
 
 const minorUnitCache = new Map<string, number>();
-let supportedCurrencies: Set<string> | undefined;
-
-export function isCurrencyCode(code: unknown): code is string {
-  if (typeof code !== 'string' || !/^[A-Z]{3}$/.test(code)) return false;
-  supportedCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
-  return supportedCurrencies.has(code);
-}
 
 /** Digits after the decimal point in the currency's minor unit (EUR 2, JPY 0, BHD 3), from ISO 4217 via Intl. */
 export function minorUnits(currency: string): number {

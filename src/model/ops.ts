@@ -104,8 +104,8 @@ export const OP_TYPES: readonly OpType[] = [
   'Dispute',
 ];
 
-export const isOpType = (value: unknown): value is OpType =>
-  typeof value === 'string' && (OP_TYPES as readonly string[]).includes(value);
+const OP_TYPE_NAMES: ReadonlySet<string> = new Set(OP_TYPES);
+export const isOpType = (value: unknown): value is OpType => typeof value === 'string' && OP_TYPE_NAMES.has(value);
 
 /** What an op says, before its id is computed. The id is the hash of exactly these fields. */
 export interface OpContent<T extends OpType = OpType> {

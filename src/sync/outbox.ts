@@ -3,7 +3,7 @@ import type { ContainerUrl, InvoiceId } from '../model/ids.ts';
 import type { AnyOp } from '../model/ops.ts';
 import { isRetryable } from '../pod/http-error.ts';
 import { putImmutable } from '../pod/resources.ts';
-import { opToTurtle } from '../rdf/op-turtle.ts';
+import { opToTurtle } from '../rdf/codec.ts';
 import { packResource } from './packs.ts';
 import { markSeen, type DeviceStore, type OutboxEntry } from './store.ts';
 

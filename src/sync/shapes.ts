@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { createOpValidator, type OpValidator } from '../rdf/op-turtle.ts';
+import { createOpValidator, type OpValidator } from '../rdf/shacl.ts';
 
-export type { OpValidator } from '../rdf/op-turtle.ts';
+export type { OpValidator } from '../rdf/shacl.ts';
 
 /** The SHACL shapes every op resource must conform to, shipped with the package. */
 export const OPS_SHAPES_URL = new URL('../../shapes/ops.shacl.ttl', import.meta.url);
+/** The vocabulary the shapes use (documentation, checked against the op table by a test; validation does not need it). */
+export const VOCAB_URL = new URL('../../shapes/vocab.ttl', import.meta.url);
 
 let cached: Promise<OpValidator> | undefined;
 

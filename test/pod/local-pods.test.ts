@@ -20,7 +20,7 @@ import { runCli } from '../../src/cli/main.ts';
 import { makeOp } from '../../src/model/builder.ts';
 import { asContainerUrl, asInvoiceId, asWebId } from '../../src/model/ids.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
-import { opToTurtle } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
 import { FileDeviceStore } from '../../src/sync/file-store.ts';
 import { freePort } from '../support/pods.ts';
 

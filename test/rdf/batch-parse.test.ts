@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyOp } from '../../src/model/ops.ts';
-import { opToTurtle, parseOpTurtle, parseOpTurtles, type OpValidator } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
+import { parseOpTurtle, parseOpTurtles } from '../../src/rdf/op-resource.ts';
+import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { fcParams } from '../support/fc.ts';
 import { arbitraryOp } from '../support/op-arbitraries.ts';

@@ -4,8 +4,10 @@ import type { Quad } from '@rdfjs/types';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OP_TYPES } from '../../src/model/ops.ts';
 import type { AnyOp, OpType } from '../../src/model/ops.ts';
-import { FI, SCHEMA, opToTurtle, parseOpTurtle } from '../../src/rdf/op-turtle.ts';
-import type { OpValidator } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
+import { parseOpTurtle } from '../../src/rdf/op-resource.ts';
+import type { OpValidator } from '../../src/rdf/shacl.ts';
+import { FI, SCHEMA } from '../../src/rdf/vocabulary.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { opArbitraries } from '../support/op-arbitraries.ts';
 

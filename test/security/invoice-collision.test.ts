@@ -11,7 +11,8 @@ import { asContainerUrl, asInvoiceId, type ContainerUrl, type InvoiceId } from '
 import type { PayloadByType } from '../../src/model/ops.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
-import { opToTurtle, type OpValidator } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
+import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { claimInvoiceFolder, invoiceFolderOf } from '../../src/sync/invoice-folder.ts';
 import { opsContainerOf, Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';

@@ -25,7 +25,7 @@ import type { OpType, PayloadByType } from '../../src/model/ops.ts';
 import { listContainer } from '../../src/pod/resources.ts';
 import { startPodServer, type PodServer, type SeedAccount } from '../../src/pod/server.ts';
 import type { DeviceSession } from '../../src/pod/session.ts';
-import type { OpValidator } from '../../src/rdf/op-turtle.ts';
+import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';

@@ -1,161 +1,134 @@
 /**
- * fast-check arbitraries for VALID ops of every type: every op they produce conforms to shapes/ops.shacl.ttl
- * and survives op → Turtle → op unchanged (deps, allowedTypes and heads are sorted and unique, as the
- * canonical form requires; optional payload fields are absent rather than undefined).
+ * fast-check arbitraries for VALID ops of every type, derived from the op table (src/model/op-table.ts): every
+ * op they produce is well-formed for the fold, conforms to shapes/ops.shacl.ttl and survives op → Turtle → op
+ * unchanged (lists sorted and unique, optional fields absent rather than undefined). Values reach their bounds
+ * (shortest and longest texts, smallest and largest numbers) as well as ordinary values.
  */
 import fc from 'fast-check';
-import { MAX_COUNTER, MAX_WALL_MS } from '../../src/model/clock.ts';
 import { withId } from '../../src/model/hash.ts';
-import type { ContainerUrl, InvoiceId, OpId, TermsHash, WebId } from '../../src/model/ids.ts';
-import { OP_TYPES, PARTICIPANT_ROLES } from '../../src/model/ops.ts';
-import type { AnyOp, Hlc, Op, OpType, PartyInfo, PartyRef, PayloadByType, PostalAddress } from '../../src/model/ops.ts';
+import { ENVELOPE, OP_TABLE, type DecimalValue, type Field, type TextValue, type Value } from '../../src/model/op-table.ts';
+import { OP_TYPES } from '../../src/model/ops.ts';
+import type { AnyOp, Op, OpType, PayloadByType } from '../../src/model/ops.ts';
+import * as patterns from '../../src/model/patterns.ts';
+import { brokenRule, checkValue } from '../../src/model/validate.ts';
 
-/** fc.record, but always with Object.prototype (fast-check 4 may otherwise build null-prototype objects). */
-function rec<R extends Record<string, unknown>>(model: { [K in keyof R]: fc.Arbitrary<R[K]> }): fc.Arbitrary<R>;
-function rec<R extends Record<string, unknown>, K extends keyof R>(
-  model: { [P in keyof R]: fc.Arbitrary<R[P]> },
-  options: { requiredKeys: K[] },
-): fc.Arbitrary<Partial<R> & Pick<R, K>>;
-function rec(model: Record<string, fc.Arbitrary<unknown>>, options?: { requiredKeys: string[] }): fc.Arbitrary<unknown> {
-  return options
-    ? fc.record(model, { requiredKeys: options.requiredKeys, noNullPrototype: true })
-    : fc.record(model, { noNullPrototype: true });
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Text in every flavour fast-check has (ASCII, any grapheme, any code point), without lone surrogates. */
-export function text(minLength: number, maxLength: number): fc.Arbitrary<string> {
-  const maxUnits = Math.min(maxLength, 40);
-  return fc
-    .oneof(
-      fc.string({ unit: 'grapheme-ascii', minLength, maxLength: maxUnits }),
-      fc.string({ unit: 'grapheme', minLength, maxLength: maxUnits }),
-      fc.string({ unit: 'binary', minLength, maxLength: maxUnits }),
-    )
-    .filter((s) => s.length >= minLength && s.length <= maxLength && !LONE_SURROGATE.test(s));
-}
-
-/** Product codes, keys, names, labels: 1–200 characters. */
-export const shortText = (): fc.Arbitrary<string> =>
-  fc.oneof(fc.constantFrom('beans', 'pencils', 'desktop', 'mobile', 'shipping', 'Mr. Svarovsky Mobile'), text(1, 200));
-/** Descriptions, comments, terms: at most 10000 characters. */
-export const freeText = (): fc.Arbitrary<string> => fc.oneof(fc.constant(''), text(0, 10000));
-
-const HEX = '0123456789abcdef'.split('');
-export const hex64 = (): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...HEX), minLength: 64, maxLength: 64 });
-export const opId = (): fc.Arbitrary<OpId> => hex64().map((h) => h as OpId);
-export const termsHash = (): fc.Arbitrary<TermsHash> => hex64().map((h) => h as TermsHash);
-export const sortedOpIds = (maxLength: number): fc.Arbitrary<OpId[]> =>
-  fc.uniqueArray(opId(), { maxLength }).map((ids) => [...ids].sort());
-
-export const invoiceId = (): fc.Arbitrary<InvoiceId> =>
-  fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).map((s) => s as InvoiceId);
-
-export const currency = (): fc.Arbitrary<string> =>
-  fc.oneof(fc.constantFrom('EUR', 'USD', 'GBP'), fc.stringMatching(/^[A-Z]{3}$/));
-
-export const clock = (): fc.Arbitrary<Hlc> =>
-  rec({
-    wallMs: fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), fc.integer({ min: 0, max: MAX_WALL_MS })),
-    counter: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: MAX_COUNTER })),
-  });
-
-// URLs: normalised (URL.href === value) http(s) URLs made of IRI-safe characters.
-const segment = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,11}$/);
-const origin = fc
-  .tuple(fc.constantFrom('http', 'https'), fc.array(segment, { minLength: 1, maxLength: 3 }), fc.constantFrom('org', 'example', 'nl'))
-  .map(([scheme, labels, tld]) => `${scheme}://${labels.join('.')}.${tld}`);
-const path = fc.array(segment, { maxLength: 3 }).map((parts) => parts.map((p) => `/${p}`).join(''));
-export const httpUrl = (): fc.Arbitrary<string> =>
-  fc.tuple(origin, path, fc.option(segment, { nil: undefined })).map(([o, p, frag]) => new URL(`${o}${p}${frag ? `#${frag}` : ''}`).href);
-export const webId = (): fc.Arbitrary<WebId> =>
-  fc.oneof(fc.tuple(origin, path).map(([o, p]) => new URL(`${o}${p}/profile/card#me`).href), httpUrl()).map((u) => u as WebId);
-export const containerUrl = (): fc.Arbitrary<ContainerUrl> =>
-  fc.tuple(origin, path).map(([o, p]) => new URL(`${o}${p}/`).href as ContainerUrl);
-
-/** Canonical non-negative decimal strings: "0", "21", "0.05", "1234.5" (no exponent, no trailing zeros). */
-export const decimalString = (maxInteger = 1_000_000_000_000n): fc.Arbitrary<string> =>
-  fc
-    .tuple(fc.bigInt({ min: 0n, max: maxInteger }), fc.stringMatching(/^[0-9]{0,8}$/))
-    .map(([whole, fraction]) => {
-      const f = fraction.replace(/0+$/, '');
-      return f ? `${whole}.${f}` : `${whole}`;
-    });
-export const taxRate = (): fc.Arbitrary<string> => fc.oneof(fc.constantFrom('0', '0.09', '0.21', '21'), decimalString(100n));
-export const percent = (): fc.Arbitrary<string> =>
-  decimalString(100n).filter((p) => Number(p) <= 100);
-
-export const date = (): fc.Arbitrary<string> =>
-  fc
-    .date({ min: new Date('1970-01-01T00:00:00.000Z'), max: new Date('9999-12-31T00:00:00.000Z'), noInvalidDate: true })
-    .map((d) => d.toISOString().slice(0, 10));
-
-export const partyInfo = (): fc.Arbitrary<PartyInfo> =>
-  rec(
-    { name: shortText(), vatId: shortText(), email: text(1, 320), address: text(1, 1000) },
-    { requiredKeys: ['name'] },
+/** Characters of every flavour fast-check has: ASCII, any grapheme, any code point. */
+const anyChars = (maxLength: number) =>
+  fc.oneof(
+    fc.string({ unit: 'grapheme-ascii', maxLength }),
+    fc.string({ unit: 'grapheme', maxLength }),
+    fc.string({ unit: 'binary', maxLength }),
   );
-export const partyRef = (): fc.Arbitrary<PartyRef> =>
-  rec({ webId: webId(), container: containerUrl(), info: partyInfo() });
-export const postalAddress = (): fc.Arbitrary<PostalAddress> =>
-  rec({ streetAddress: shortText(), postalCode: shortText(), addressLocality: shortText(), addressCountry: shortText() });
 
-const QUANTITY_MAX = 1_000_000_000;
-const product = shortText;
+/** A string of exactly `length` code points (mostly one repeated character, to reach long bounds cheaply). */
+const ofLength = (length: number, chars: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.tuple(chars, chars).map(([a, b]) => (length === 0 ? '' : a + b.repeat(length - 1)));
 
-export const payloadArbitraries: { [T in OpType]: fc.Arbitrary<PayloadByType[T]> } = {
-  CreateInvoice: rec({ currency: currency(), buyer: partyRef(), seller: partyRef() }),
-  SetBuyerInfo: rec({ info: partyInfo() }),
-  SetSellerInfo: rec({ info: partyInfo() }),
-  AddToCart: rec({ product: product(), quantity: fc.integer({ min: 1, max: QUANTITY_MAX }) }),
-  EditQuantity: rec({ product: product(), quantity: fc.integer({ min: 0, max: QUANTITY_MAX }) }),
-  RemoveFromCart: rec({ product: product() }),
-  SetProductStock: rec({ product: product(), quantity: fc.integer({ min: 0, max: QUANTITY_MAX }) }),
-  AddProductStock: rec({
-    product: product(),
-    delta: fc.integer({ min: -QUANTITY_MAX, max: QUANTITY_MAX }).filter((d) => d !== 0),
-  }),
-  ItemOutOfStock: rec({ product: product() }),
-  QuoteItem: rec({ product: product(), unitPrice: decimalString(), taxRate: taxRate() }),
-  BidItem: rec({ product: product(), unitPrice: decimalString(), taxRate: taxRate() }),
-  AddExtra: rec({ key: shortText(), description: freeText(), amount: decimalString(), taxRate: taxRate() }),
-  RemoveExtra: rec({ key: shortText() }),
-  AddDiscount: fc.oneof(
-    rec({ key: shortText(), description: freeText(), amount: decimalString(), taxRate: taxRate() }),
-    rec({ key: shortText(), description: freeText(), percent: percent() }),
-  ),
-  RemoveDiscount: rec({ key: shortText() }),
-  ProposeDeliveryDate: rec({ date: date() }),
-  RequestPostponedDelivery: rec({ date: date() }),
-  ChooseDeliveryAddress: rec({ address: postalAddress() }),
-  SetPaymentTerms: rec({ terms: freeText(), dueDays: fc.integer({ min: 0, max: 36500 }) }, { requiredKeys: ['terms'] }),
-  SetTracking: rec({ carrier: shortText(), trackingId: shortText(), url: httpUrl() }, { requiredKeys: ['carrier', 'trackingId'] }),
-  Comment: rec({ text: freeText() }),
-  AddParticipant: rec(
-    {
-      role: fc.constantFrom(...PARTICIPANT_ROLES),
-      webId: webId(),
-      container: containerUrl(),
-      allowedTypes: fc.uniqueArray(fc.constantFrom(...OP_TYPES)).map((types) => [...types].sort()),
-      name: shortText(),
-    },
-    { requiredKeys: ['role', 'webId', 'container', 'allowedTypes'] },
-  ),
-  Propose: rec({ termsHash: termsHash(), heads: sortedOpIds(5) }),
-  Accept: rec({ termsHash: termsHash() }),
-  MarkShipped: fc.constant({}),
-  MarkPaid: fc.constant({}),
-  MarkReceived: fc.constant({}),
-  Dispute: rec({ reason: freeText() }),
-};
+function textArbitrary(v: TextValue): fc.Arbitrary<string> {
+  const valid = (s: string) => checkValue(v, s, '') === null;
+  if (v.pattern) {
+    const matching = fc.stringMatching(new RegExp(v.pattern.source)).filter(valid);
+    if (v.pattern.source !== patterns.CODE) return matching;
+    const safe = fc.constantFrom('a', 'Z', '9', 'é', '🙂', '中');
+    return fc.oneof({ arbitrary: matching, weight: 18 }, { arbitrary: ofLength(v.minLength, safe), weight: 1 }, { arbitrary: ofLength(v.maxLength, safe), weight: 1 });
+  }
+  const plain = fc.constantFrom('x', ' ', '\n', 'é', '🙂', '中');
+  return fc.oneof(
+    { arbitrary: anyChars(40).filter(valid), weight: 18 },
+    { arbitrary: ofLength(v.minLength, plain).filter(valid), weight: 1 },
+    { arbitrary: ofLength(v.maxLength, plain).filter(valid), weight: 1 },
+  );
+}
+
+/** Canonical decimals within the value's bounds and digits ("0", "21", "0.05"), its bounds included. */
+function decimalArbitrary(v: DecimalValue): fc.Arbitrary<string> {
+  const top = 10n ** BigInt(v.digits.integer) - 1n;
+  const max = v.max === undefined ? top : BigInt(Math.floor(Number(v.max)));
+  const fraction = fc.stringMatching(new RegExp(`^[0-9]{0,${v.digits.fraction}}$`)).map((f) => f.replace(/0+$/, ''));
+  const any = fc.tuple(fc.oneof(fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: 0n, max })), fraction).map(([whole, f]) => (f ? `${whole}.${f}` : `${whole}`));
+  const edges = [v.min, ...(v.max !== undefined ? [v.max] : [`${top}.${'9'.repeat(v.digits.fraction)}`]), `0.${'0'.repeat(v.digits.fraction - 1)}1`];
+  return fc.oneof(any, fc.constantFrom(...edges)).filter((s) => checkValue(v, s, '') === null);
+}
+
+const url = (source: string): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.constantFrom('http://localhost:3000/buyer/', 'https://pod.example/seller/profile/card#me', 'http://127.0.0.1:8080/a/b/?q=1'),
+    fc.stringMatching(new RegExp(source)),
+  );
+
+const HEX = fc.constantFrom(...'0123456789abcdef'.split(''));
+export const hex64 = (): fc.Arbitrary<string> => fc.string({ unit: HEX, minLength: 64, maxLength: 64 });
+
+/** A valid JSON value of this kind. */
+export function valueArbitrary(v: Value): fc.Arbitrary<unknown> {
+  const valid = (x: unknown) => checkValue(v, x, '') === null;
+  switch (v.kind) {
+    case 'text':
+      return textArbitrary(v);
+    case 'choice':
+      return fc.constantFrom(...v.choices);
+    case 'integer':
+      return fc.oneof(fc.integer({ min: v.min, max: v.max }), fc.constantFrom(v.min, v.max, Math.max(v.min, Math.min(v.max, 1)))).filter(valid);
+    case 'decimal':
+      return decimalArbitrary(v);
+    case 'date':
+      return fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T00:00:00.000Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+    case 'instant':
+      return fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), fc.integer({ min: v.min, max: v.max }), fc.constantFrom(v.min, v.max));
+    case 'url':
+      return url(v.pattern.source).filter(valid);
+    case 'opId':
+      return hex64();
+    case 'opType':
+      return fc.constantFrom(...OP_TYPES);
+    case 'node':
+      return nodeArbitrary(v.node.fields);
+  }
+}
+
+/** A valid value of a field: one value, maybe nothing (optional), or a sorted list without duplicates. */
+export function fieldArbitrary(field: Field, maxListLength = 5): fc.Arbitrary<unknown> {
+  const { count } = field;
+  if (typeof count !== 'object') return valueArbitrary(field.value);
+  return fc
+    .uniqueArray(valueArbitrary(field.value) as fc.Arbitrary<string>, { minLength: count.min, maxLength: Math.min(count.max, Math.max(count.min, maxListLength)) })
+    .map((values) => [...values].sort());
+}
+
+/** A JSON object with every required field and some optional ones. */
+export function nodeArbitrary(fields: readonly Field[]): fc.Arbitrary<Record<string, unknown>> {
+  const model = Object.fromEntries(fields.map((field) => [field.key, fieldArbitrary(field)]));
+  const requiredKeys = fields.filter((field) => field.count !== 'optional').map((field) => field.key);
+  return fc.record(model, { requiredKeys, noNullPrototype: true }) as fc.Arbitrary<Record<string, unknown>>;
+}
+
+/** A valid payload of the type: its fields, then its rules (a discount is an amount or a percentage, not both). */
+export function payloadArbitrary<T extends OpType>(type: T): fc.Arbitrary<PayloadByType[T]> {
+  const spec = OP_TABLE[type];
+  let payload = nodeArbitrary(spec.fields);
+  for (const rule of spec.rules ?? []) {
+    if (rule.kind !== 'oneGroup') continue;
+    // Choose a group, and drop the other groups' fields.
+    const keys = rule.groups.flatMap((g) => g.keys);
+    const values = keys.map((key) => fieldArbitrary(spec.fields.find((f) => f.key === key)!));
+    payload = fc.tuple(payload, fc.constantFrom(...rule.groups), ...values).map(([p, group, ...chosen]) => {
+      const out: Record<string, unknown> = {};
+      for (const { key } of spec.fields) {
+        const at = keys.indexOf(key);
+        if (at < 0) out[key] = p[key];
+        else if (group.keys.includes(key)) out[key] = chosen[at];
+      }
+      return out;
+    });
+  }
+  return payload.filter((p) => brokenRule(type, p) === null) as unknown as fc.Arbitrary<PayloadByType[T]>;
+}
 
 /** A valid op of the given type, with its id computed. */
 export function arbitraryOpOf<T extends OpType>(type: T): fc.Arbitrary<Op<T>> {
-  const payload = payloadArbitraries[type] as fc.Arbitrary<PayloadByType[T]>;
   return fc
-    .record({ invoiceId: invoiceId(), payload, device: shortText(), clock: clock(), deps: sortedOpIds(4) })
-    .map((content) => withId<T>({ ...content, type }));
+    .tuple(nodeArbitrary(ENVELOPE), payloadArbitrary(type))
+    .map(([envelope, payload]) => withId<T>({ ...(envelope as object), type, payload } as never));
 }
 
 export const opArbitraries = Object.fromEntries(OP_TYPES.map((type) => [type, arbitraryOpOf(type)])) as {

@@ -3,7 +3,7 @@ import { fold } from '../../src/model/fold.ts';
 import { asInvoiceId } from '../../src/model/ids.ts';
 import type { AnyOp } from '../../src/model/ops.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
-import { opToTurtle } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
 import { startTestPods, type TestPods } from '../support/pods.ts';
 import { joinedReplica, opsIn, putPack, putSingles, seedNegotiation, type SeededInvoice } from './seed-pods.ts';
 

@@ -2,18 +2,16 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { fold } from '../../src/model/fold.ts';
 import { asContainerUrl, asInvoiceId, asWebId } from '../../src/model/ids.ts';
 import type { AnyOp } from '../../src/model/ops.ts';
-import { opsToPackTurtle, opToTurtle, type OpValidator } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
+import { opsToPackTurtle } from '../../src/rdf/pack.ts';
 import { checkpointNameOf, classifyMember, idSetHash, newestCheckpoint, packNameOf, readPack } from '../../src/sync/packs.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { generateNegotiation } from '../support/negotiation.ts';
 import { negotiationOn } from './retarget.ts';
 
 const container = asContainerUrl('https://seller.example/invoices/INV-1/ops/');
-let validator: OpValidator;
 let ops: AnyOp[];
 
 beforeAll(async () => {
-  validator = await loadOpValidator();
   ops = generateNegotiation({ seed: 3, ops: 300, statusFlow: 'end' }).ops.map((s) => s.op);
 });
 
@@ -45,7 +43,7 @@ describe('pack names', () => {
 describe('reading a pack', () => {
   it('gives back exactly the ops that were packed, each verified against its id', async () => {
     const name = packNameOf(ops);
-    const read = await readPack(opsToPackTurtle(ops), container, name, validator, { maxOps: 1000 });
+    const read = await readPack(opsToPackTurtle(ops), container, name, { maxOps: 1000 });
     expect(read.refused).toEqual([]);
     expect(read.ops.map((op) => op.id).sort()).toEqual(ops.map((op) => op.id).sort());
     expect(JSON.stringify(fold(read.ops.map((op) => ({ op, container })), { invoiceId: asInvoiceId('INV-1') }))).toBe(
@@ -60,7 +58,7 @@ describe('reading a pack', () => {
     // b: its device label changed (still conforms, no longer hashes to its id); c: a property the shape does not allow.
     turtle = turtle.replace(new RegExp(`(<#${b.id}>[^.]*?fi:device ")([^"]*)"`), '$1tampered"');
     turtle = turtle.replace(`<#${c.id}> a `, `<#${c.id}> <http://example.org/extra> "x"; a `);
-    const read = await readPack(turtle, container, name, validator, { maxOps: 1000 });
+    const read = await readPack(turtle, container, name, { maxOps: 1000 });
     expect(read.whole).toBe(false);
     expect(read.ops.map((op) => op.id)).toEqual([a.id]);
     const reasons = Object.fromEntries(read.refused.map((r) => [r.url.split('#')[1], r.reason]));
@@ -70,14 +68,14 @@ describe('reading a pack', () => {
 
   it('refuses a whole pack whose ids do not hash to its name, that holds too many ops, or is not Turtle', async () => {
     const some = ops.slice(0, 5);
-    const other = await readPack(opsToPackTurtle(some), container, packNameOf(ops.slice(0, 4)), validator, { maxOps: 1000 });
+    const other = await readPack(opsToPackTurtle(some), container, packNameOf(ops.slice(0, 4)), { maxOps: 1000 });
     expect(other.whole).toBe(true);
     expect(other.refused[0]!.reason).toMatch(/not to its name/);
-    const big = await readPack(opsToPackTurtle(some), container, packNameOf(some), validator, { maxOps: 4 });
+    const big = await readPack(opsToPackTurtle(some), container, packNameOf(some), { maxOps: 4 });
     expect(big.refused[0]!.reason).toMatch(/more than the 4/);
-    const bad = await readPack('<a> <b>', container, packNameOf(some), validator, { maxOps: 10 });
+    const bad = await readPack('<a> <b>', container, packNameOf(some), { maxOps: 10 });
     expect(bad.refused[0]!.reason).toMatch(/malformed Turtle/);
-    const lying = await readPack(opsToPackTurtle(some), container, `checkpoint-6-${idSetHash(some.map((op) => op.id))}`, validator, { maxOps: 10 });
+    const lying = await readPack(opsToPackTurtle(some), container, `checkpoint-6-${idSetHash(some.map((op) => op.id))}`, { maxOps: 10 });
     expect(lying.refused[0]!.reason).toMatch(/says it holds 6 ops, but it holds 5/);
   });
 

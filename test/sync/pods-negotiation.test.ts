@@ -4,7 +4,7 @@ import { OpRefusedError } from '../../src/model/errors.ts';
 import { asInvoiceId, type OpId } from '../../src/model/ids.ts';
 import type { AnyOp } from '../../src/model/ops.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
-import { opToTurtle } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';

@@ -7,7 +7,7 @@ import type { ContainerUrl, InvoiceId } from '../../src/model/ids.ts';
 import type { AnyOp, SourcedOp } from '../../src/model/ops.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
-import { opToTurtle } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
 import { packResource } from '../../src/sync/packs.ts';
 import { invoiceContainerOf, opsContainerOf, Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';

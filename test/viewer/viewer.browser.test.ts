@@ -14,7 +14,7 @@ import { acceptanceOf, makeOp, proposalOf } from '../../src/model/builder.ts';
 import { asInvoiceId } from '../../src/model/ids.ts';
 import type { AnyOp } from '../../src/model/ops.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
-import { opToTurtle } from '../../src/rdf/op-turtle.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
