@@ -9,7 +9,6 @@ import type { Side } from '../model/roles.ts';
 import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
-import { opToTurtle } from '../rdf/codec.ts';
 import type { OpValidator } from '../rdf/shacl.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
