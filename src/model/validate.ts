@@ -7,6 +7,7 @@ import {
   type Field,
   type IntegerValue,
   type NodeSpec,
+  type Pattern,
   type Rule,
   type TextValue,
   type UrlValue,
@@ -22,10 +23,19 @@ import * as patterns from './patterns.ts';
  */
 
 const compiled = new Map<string, RegExp>();
-/** The RegExp of a table pattern, compiled once. */
+/** The RegExp of a pattern, compiled once. */
 export function regexOf(source: string): RegExp {
   let regex = compiled.get(source);
   if (!regex) compiled.set(source, (regex = new RegExp(source)));
+  return regex;
+}
+
+// Looked up for every text and URL read: by the pattern object (a source string built by concatenation costs more
+// to look up by value).
+const byPattern = new WeakMap<Pattern, RegExp>();
+function patternRegex(pattern: Pattern): RegExp {
+  let regex = byPattern.get(pattern);
+  if (!regex) byPattern.set(pattern, (regex = regexOf(pattern.source)));
   return regex;
 }
 
@@ -100,7 +110,7 @@ function checkText(v: TextValue, value: unknown, label: string): string | null {
   if (length < v.minLength) return v.minLength === 1 ? `${label} must be a non-empty text` : `${label} must be ${lengthWords(v)}, got ${show(value)}`;
   if (length > v.maxLength) return `${label} is longer than ${v.maxLength} characters`;
   if (!isXsdString(value)) return `${label} holds a lone surrogate or U+FFFE/U+FFFF, which no text may contain`;
-  if (v.pattern && !regexOf(v.pattern.source).test(value)) return `${label} must be ${lengthWords(v)} ${v.pattern.says}, got ${show(value)}`;
+  if (v.pattern && !patternRegex(v.pattern).test(value)) return `${label} must be ${lengthWords(v)} ${v.pattern.says}, got ${show(value)}`;
   return null;
 }
 
@@ -143,7 +153,7 @@ function checkDecimal(v: DecimalValue, value: unknown, label: string): string | 
 }
 
 function checkUrl(v: UrlValue, value: unknown, label: string): string | null {
-  if (typeof value === 'string' && value.length <= v.maxLength && regexOf(v.pattern.source).test(value)) return null;
+  if (typeof value === 'string' && value.length <= v.maxLength && patternRegex(v.pattern).test(value)) return null;
   const spelling = 'as a URL parser writes it (lower-case host, no default port, no "." segments)';
   return `${label} must be ${v.pattern.says} ${spelling}, at most ${v.maxLength} characters, got ${show(value)}`;
 }
