@@ -130,7 +130,11 @@ async function measure(corpus: Corpus, validator: OpValidator, rounds: number): 
 
   // Interleaved rounds, so that a busy moment of the machine weighs on the baseline and the figures alike.
   const runs = { parse: parseOnly, singles: () => judgeAll(docs), pack: judgePack };
-  const results = { parse: { wallMs: Infinity, cpuMs: Infinity }, singles: { wallMs: Infinity, cpuMs: Infinity }, pack: { wallMs: Infinity, cpuMs: Infinity } };
+  const results = {
+    parse: { wallMs: Infinity, cpuMs: Infinity },
+    singles: { wallMs: Infinity, cpuMs: Infinity },
+    pack: { wallMs: Infinity, cpuMs: Infinity },
+  };
   for (let i = 0; i < rounds; i++) {
     for (const key of ['parse', 'singles', 'pack'] as const) {
       const round = await best(runs[key], 1, i === 0);

@@ -41,7 +41,13 @@ const shortId = (id: string) => id.slice(0, 12);
 
 /** Orders ops by clock, then id: the tie-break for everything concurrent. */
 export function compareOps(a: AnyOp, b: AnyOp): number {
-  return compareClocks(a.clock, b.clock) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return compareClocks(a.clock, b.clock) || compareCodeUnits(a.id, b.id);
+}
+
+/** Orders strings by UTF-16 code units, as `<` does (not by locale): the same order on every device. */
+export function compareCodeUnits(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
 }
 
 /** A binary min-heap of op indexes by rank: the priority queue of Kahn's algorithm. */
@@ -163,7 +169,9 @@ export function buildCausalGraph(ops: readonly AnyOp[], writerOf: (index: number
       const depPos = positionOfIndex[dep]!;
       hasDependent[depPos] = true;
       if (!clockRegressions.has(pos) && compareClocks(op.clock, ops[dep]!.clock) <= 0) clockRegressions.set(pos, ops[dep]!.id);
-      for (let k = vvStart[depPos]!, c = 0; k < vvStart[depPos + 1]!; k++, c++) if (vvData[start + c]! < vvData[k]!) vvData[start + c] = vvData[k]!;
+      for (let k = vvStart[depPos]!, c = 0; k < vvStart[depPos + 1]!; k++, c++) {
+        if (vvData[start + c]! < vvData[k]!) vvData[start + c] = vvData[k]!;
+      }
     }
     // One chain per writer (container and device label): an honest device has always seen its own last op, so
     // its ops form one chain and vectors stay as long as the number of devices. A writer that forks (or two

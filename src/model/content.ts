@@ -258,13 +258,22 @@ export function foldContent(
 
   const extraList: Extra[] = extras.survivors(graph).map(({ op, author }) => {
     const p = (op as Op<'AddExtra'>).payload;
-    return { key: p.key, description: p.description, amount: formatMoney(toDecimal(p.amount), currency), taxRate: normalizeDecimal(p.taxRate), addedBy: author, opId: op.id };
+    return {
+      key: p.key,
+      description: p.description,
+      amount: formatMoney(toDecimal(p.amount), currency),
+      taxRate: normalizeDecimal(p.taxRate),
+      addedBy: author,
+      opId: op.id,
+    };
   });
 
   // Percent discounts apply to the base of each rate before any discount, so their order does not matter.
   const bases = new Map<string, Decimal>();
   const addToBase = (rate: string, amount: Decimal) => bases.set(rate, (bases.get(rate) ?? new Decimal(0)).plus(amount));
-  for (const line of items) if (line.qty > 0 && line.lineTotal !== null && line.taxRate !== null) addToBase(line.taxRate, toDecimal(line.lineTotal));
+  for (const line of items) {
+    if (line.qty > 0 && line.lineTotal !== null && line.taxRate !== null) addToBase(line.taxRate, toDecimal(line.lineTotal));
+  }
   for (const extra of extraList) addToBase(extra.taxRate, toDecimal(extra.amount));
   const undiscounted = new Map(bases);
 
@@ -277,12 +286,28 @@ export function foldContent(
         addToBase(rate, cut.negated());
         total = total.plus(cut);
       }
-      return { key: p.key, description: p.description, amount: formatMoney(total, currency), taxRate: null, percent: normalizeDecimal(p.percent), addedBy: author, opId: op.id };
+      return {
+        key: p.key,
+        description: p.description,
+        amount: formatMoney(total, currency),
+        taxRate: null,
+        percent: normalizeDecimal(p.percent),
+        addedBy: author,
+        opId: op.id,
+      };
     }
     const amount = roundToMinor(toDecimal(p.amount!), currency);
     const rate = normalizeDecimal(p.taxRate!);
     addToBase(rate, amount.negated());
-    return { key: p.key, description: p.description, amount: formatMoney(amount, currency), taxRate: rate, percent: null, addedBy: author, opId: op.id };
+    return {
+      key: p.key,
+      description: p.description,
+      amount: formatMoney(amount, currency),
+      taxRate: rate,
+      percent: null,
+      addedBy: author,
+      opId: op.id,
+    };
   });
 
   const postponed = postponement?.op as Op<'RequestPostponedDelivery'> | undefined;
@@ -292,7 +317,9 @@ export function foldContent(
     requestOpen:
       postponement !== undefined &&
       !sellerDateProposals.some(
-        (proposal) => (proposal.op as Op<'ProposeDeliveryDate'>).payload.date === postponed!.payload.date && graph.inPast(postponement.pos, proposal.pos),
+        (proposal) =>
+          (proposal.op as Op<'ProposeDeliveryDate'>).payload.date === postponed!.payload.date &&
+          graph.inPast(postponement.pos, proposal.pos),
       ),
     address: address ? (address.op as Op<'ChooseDeliveryAddress'>).payload.address : null,
   };
@@ -309,7 +336,12 @@ export function foldContent(
     delivery,
     paymentTerms: termsOp ? { terms: termsOp.payload.terms, dueDays: termsOp.payload.dueDays ?? null } : null,
     tracking: trackingOp
-      ? ({ carrier: trackingOp.payload.carrier, trackingId: trackingOp.payload.trackingId, url: trackingOp.payload.url ?? null, setBy: tracking!.author } satisfies Tracking)
+      ? ({
+          carrier: trackingOp.payload.carrier,
+          trackingId: trackingOp.payload.trackingId,
+          url: trackingOp.payload.url ?? null,
+          setBy: tracking!.author,
+        } satisfies Tracking)
       : null,
     comments,
     totals: totalsOf(bases, currency),
@@ -328,7 +360,12 @@ function totalsOf(bases: Map<string, Decimal>, currency: string): Totals {
     taxTotal = taxTotal.plus(amount);
     tax.push({ rate, base: formatMoney(base, currency), amount: formatMoney(amount, currency) });
   }
-  return { net: formatMoney(net, currency), tax, taxTotal: formatMoney(taxTotal, currency), gross: formatMoney(net.plus(taxTotal), currency) };
+  return {
+    net: formatMoney(net, currency),
+    tax,
+    taxTotal: formatMoney(taxTotal, currency),
+    gross: formatMoney(net.plus(taxTotal), currency),
+  };
 }
 
 export function emptyTotals(): Totals {

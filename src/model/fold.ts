@@ -245,24 +245,36 @@ class Judge {
       const containers = this.containersAt(pos);
       const { buyer, seller } = op.payload;
       const named = [buyer.container, seller.container];
-      const readFrom = this.origin !== undefined ? (containers.includes(this.origin) && named.includes(this.origin) ? this.origin : undefined) : named.find((c) => containers.includes(c));
+      const readFrom = this.createReadFrom(named, containers);
       if (readFrom === undefined) continue;
       candidates.push({ op, pos, counterparty: named.find((c) => c !== readFrom) });
     }
     if (candidates.length <= 1) return candidates[0]?.op;
     for (let pos = 0; pos < order.length; pos++) {
       const containers = this.containersAt(pos);
-      const built = candidates.find((c) => c.pos !== pos && c.counterparty !== undefined && containers.includes(c.counterparty) && this.graph.inPast(c.pos, pos));
+      const built = candidates.find(
+        (c) => c.pos !== pos && c.counterparty !== undefined && containers.includes(c.counterparty) && this.graph.inPast(c.pos, pos),
+      );
       if (built) return built.op;
     }
     return candidates[0]!.op;
   }
 
+  /** The party container a Create counts as read from: the origin, when one is given, else the first party container holding it. */
+  private createReadFrom(named: readonly ContainerUrl[], containers: readonly ContainerUrl[]): ContainerUrl | undefined {
+    if (this.origin === undefined) return named.find((c) => containers.includes(c));
+    return containers.includes(this.origin) && named.includes(this.origin) ? this.origin : undefined;
+  }
+
   private hashOf(content: ContentState): TermsHash {
     const create = this.create!;
-    return hashTerms(
-      termsOf({ invoiceId: create.invoiceId, currency: create.payload.currency, buyerWebId: create.payload.buyer.webId, sellerWebId: create.payload.seller.webId }, content),
-    );
+    const parties = {
+      invoiceId: create.invoiceId,
+      currency: create.payload.currency,
+      buyerWebId: create.payload.buyer.webId,
+      sellerWebId: create.payload.seller.webId,
+    };
+    return hashTerms(termsOf(parties, content));
   }
 
   /** The content folded over the causal past of `heads` (cached: proposals repeat heads). */
@@ -285,12 +297,17 @@ class Judge {
     if (containers.length === 1) {
       const participant = this.participants.get(containers[0]!);
       if (participant === undefined) return null;
-      return participant.since < 0 || (pos !== Number.MAX_SAFE_INTEGER && this.graph.inPast(participant.since, pos)) ? participant : null;
+      return this.admittedBefore(participant, pos) ? participant : null;
     }
     const candidates = containers
       .map((container) => this.participants.get(container))
-      .filter((p): p is Registered => p !== undefined && (p.since < 0 || (pos !== Number.MAX_SAFE_INTEGER && this.graph.inPast(p.since, pos))));
+      .filter((p): p is Registered => p !== undefined && this.admittedBefore(p, pos));
     return candidates.find((p) => this.mayWrite(p, op.type) === null) ?? candidates[0] ?? null;
+  }
+
+  /** Whether the participant was admitted before the op at `pos` (founders, with no admitting op, always were). */
+  private admittedBefore(participant: Registered, pos: number): boolean {
+    return participant.since < 0 || (pos !== Number.MAX_SAFE_INTEGER && this.graph.inPast(participant.since, pos));
   }
 
   private mayWrite(participant: Registered, type: OpType): string | null {
@@ -314,7 +331,10 @@ class Judge {
   /** One Author object per participant, shared by all its ops (the output is read-only). */
   private authorView(participant: Registered): Author {
     let view = this.authorViews.get(participant);
-    if (!view) this.authorViews.set(participant, (view = { role: participant.role, webId: participant.webId, container: participant.container }));
+    if (!view) {
+      view = { role: participant.role, webId: participant.webId, container: participant.container };
+      this.authorViews.set(participant, view);
+    }
     return view;
   }
 
@@ -355,7 +375,15 @@ class Judge {
         const excess = allowedTypes.filter((type) => !delegable.has(type));
         if (excess.length) return this.decide(op, pos, author, `a ${roleLabel(role)} may not be allowed ${excess.join(', ')}`);
         if (this.participants.has(container)) return this.decide(op, pos, author, `the container ${container} already belongs to a participant`);
-        this.participants.set(container, { role, webId, container, allowedTypes, addedBy: op.id, since: pos, ...(op.payload.name ? { name: op.payload.name } : {}) });
+        this.participants.set(container, {
+          role,
+          webId,
+          container,
+          allowedTypes,
+          addedBy: op.id,
+          since: pos,
+          ...(op.payload.name ? { name: op.payload.name } : {}),
+        });
         break;
       }
       case 'AddExtra':
@@ -367,7 +395,8 @@ class Judge {
       case 'RemoveExtra':
       case 'RemoveDiscount': {
         const isExtra = op.type === 'RemoveExtra';
-        const adds = ((isExtra ? this.extraAdds : this.discountAdds).get(op.payload.key) ?? []).filter((add) => this.graph.inPast(add.pos, pos));
+        const addsOfKey = (isExtra ? this.extraAdds : this.discountAdds).get(op.payload.key) ?? [];
+        const adds = addsOfKey.filter((add) => this.graph.inPast(add.pos, pos));
         const noun = isExtra ? 'extra' : 'discount';
         if (adds.length === 0) return this.decide(op, pos, author, `there is no ${noun} "${op.payload.key}" in what its author had seen`);
         if (judged.side === 'buyer' && !adds.some((add) => add.side === 'buyer')) return this.decide(op, pos, author, `the buyer may only remove extras the buyer added, and "${op.payload.key}" was added by the seller`);
@@ -407,7 +436,14 @@ class Judge {
       const changesAfter: OpSummary[] = this.accepted
         .filter((judged) => TERMS_TYPES.has(judged.op.type) && !this.graph.inVector(judged.pos, vv))
         .map(({ op, author }) => ({ opId: op.id, type: op.type, author, device: op.device, at: iso(op) }));
-      agreement = { termsHash: proposal.termsHash, proposal, acceptedBy: accept.author, acceptOpId: accept.op.id, totals: content.totals, changesAfter };
+      agreement = {
+        termsHash: proposal.termsHash,
+        proposal,
+        acceptedBy: accept.author,
+        acceptOpId: accept.op.id,
+        totals: content.totals,
+        changesAfter,
+      };
     }
     const { status, proposal, shipped, paid, received, disputes } = outcome;
     return { status, proposal, agreement, shipped, paid, received, disputes };

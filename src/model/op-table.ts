@@ -88,7 +88,17 @@ export interface NodeValue {
   readonly node: NodeSpec;
 }
 
-export type Value = TextValue | ChoiceValue | IntegerValue | DecimalValue | DateValue | InstantValue | UrlValue | OpIdValue | OpTypeValue | NodeValue;
+export type Value =
+  | TextValue
+  | ChoiceValue
+  | IntegerValue
+  | DecimalValue
+  | DateValue
+  | InstantValue
+  | UrlValue
+  | OpIdValue
+  | OpTypeValue
+  | NodeValue;
 
 export type Count = 'one' | 'optional' | { readonly min: number; readonly max: number };
 

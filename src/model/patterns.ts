@@ -68,7 +68,10 @@ export function integerPattern(bounds: { readonly min: number; readonly nonZero?
  * A decimal in canonical form ("0.05", "21": no "+", no exponent, no leading zeros, no trailing zeros after the
  * point, no "-0"), with at most the given digits before and after the point; signed only if it may be negative.
  */
-export function decimalPattern(bounds: { readonly min: string; readonly digits: { readonly integer: number; readonly fraction: number } }): string {
+export function decimalPattern(bounds: {
+  readonly min: string;
+  readonly digits: { readonly integer: number; readonly fraction: number };
+}): string {
   const sign = bounds.min.startsWith('-') ? '-?' : '';
   const { integer, fraction } = bounds.digits;
   const fractionPart = `[.][0-9]{0,${fraction - 1}}[1-9]`;

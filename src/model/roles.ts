@@ -69,10 +69,16 @@ export function mayAdmit(admitter: Role, role: ParticipantRole): boolean {
 
 /** "the seller", "the buyer or the seller", for messages a person reads. */
 export function whoMayWrite(type: OpType): string {
+  const parties = partiesWriting(type);
+  return type === 'SetTracking' ? `${parties} or a carrier the seller added` : parties;
+}
+
+function partiesWriting(type: OpType): string {
   const buyer = PARTY_OP_TYPES.buyer.has(type);
   const seller = PARTY_OP_TYPES.seller.has(type);
-  const parties = buyer && seller ? 'the buyer or the seller' : buyer ? 'the buyer' : seller ? 'the seller' : 'nobody';
-  return type === 'SetTracking' ? `${parties} or a carrier the seller added` : parties;
+  if (buyer && seller) return 'the buyer or the seller';
+  if (buyer) return 'the buyer';
+  return seller ? 'the seller' : 'nobody';
 }
 
 export function roleLabel(role: Role): string {

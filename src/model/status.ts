@@ -51,6 +51,9 @@ interface Acceptance {
 
 type Mark = 'MarkShipped' | 'MarkPaid' | 'MarkReceived';
 
+/** What a mark says, for messages: "it was already marked shipped". */
+const MARKED: Readonly<Record<Mark, string>> = { MarkShipped: 'marked shipped', MarkPaid: 'marked paid', MarkReceived: 'marked received' };
+
 const short = (id: string) => `${id.slice(0, 12)}…`;
 
 export function judgeStatus(
@@ -170,7 +173,9 @@ class StatusJudge {
       (a, b) => Number(conflicts.get(a) !== null) - Number(conflicts.get(b) !== null) || b.proposal.pos - a.proposal.pos || a.pos - b.pos,
     );
     const winner = (this.winner = ranked[0] ?? null);
-    for (const { pos, problem } of this.flawedProposals) this.reject(pos, winner && this.sawAgreement(pos) ? this.alreadyAgreed() : problem);
+    for (const { pos, problem } of this.flawedProposals) {
+      this.reject(pos, winner && this.sawAgreement(pos) ? this.alreadyAgreed() : problem);
+    }
     if (!winner) return;
     const terms = short(winner.proposal.op.payload.termsHash);
     const accept = short(winner.judged.op.id);
@@ -208,12 +213,16 @@ class StatusJudge {
 
   private judgeMark(judged: JudgedOp, type: Mark): void {
     const { pos } = judged;
-    const problem = this.disputed(pos) ?? (type === 'MarkReceived' ? this.receivedProblem(pos) : this.agreementProblem(pos, type === 'MarkShipped' ? 'shipped' : 'paid'));
+    const problem = this.disputed(pos) ?? this.markProblem(pos, type);
     if (problem) return this.reject(pos, problem);
     const done = this.marks[type].find((mark) => this.inPast(mark.pos, pos));
-    const what = type === 'MarkShipped' ? 'marked shipped' : type === 'MarkPaid' ? 'marked paid' : 'marked received';
-    if (done) return this.reject(pos, `it was already ${what} by op ${short(done.op.id)}`);
+    if (done) return this.reject(pos, `it was already ${MARKED[type]} by op ${short(done.op.id)}`);
     this.marks[type].push(judged);
+  }
+
+  private markProblem(pos: number, type: Mark): string | null {
+    if (type === 'MarkReceived') return this.receivedProblem(pos);
+    return this.agreementProblem(pos, type === 'MarkShipped' ? 'shipped' : 'paid');
   }
 
   private agreementProblem(pos: number, what: 'shipped' | 'paid'): string | null {
@@ -235,30 +244,26 @@ class StatusJudge {
   }
 
   private outcome(): StatusOutcome {
-    const proposalOf = (p: ValidProposal): Proposal => ({ side: p.side, termsHash: p.op.payload.termsHash, heads: p.op.payload.heads, opId: p.op.id, author: p.judged.author });
+    const proposalOf = (p: ValidProposal): Proposal => ({
+      side: p.side,
+      termsHash: p.op.payload.termsHash,
+      heads: p.op.payload.heads,
+      opId: p.op.id,
+      author: p.judged.author,
+    });
     const winner = this.winner;
     const open = winner ? winner.proposal : this.proposals[this.proposals.length - 1];
     const proposal = open ? proposalOf(open) : null;
-    const disputes: Dispute[] = this.disputes.map(({ op, side, author }) => ({ side: side!, reason: (op as Op<'Dispute'>).payload.reason, opId: op.id, author }));
-    const [shipped, paid, received] = [this.marks.MarkShipped.length > 0, this.marks.MarkPaid.length > 0, this.marks.MarkReceived.length > 0];
-    const lastDispute = disputes[disputes.length - 1];
-    const status: InvoiceStatus = lastDispute
-      ? `${lastDispute.side}-disagrees`
-      : received
-        ? paid
-          ? 'received and paid'
-          : 'received'
-        : shipped && paid
-          ? 'shipped and paid'
-          : shipped
-            ? 'shipped'
-            : paid
-              ? 'paid'
-              : winner
-                ? 'agreed'
-                : proposal
-                  ? `${proposal.side} proposes`
-                  : 'draft';
+    const disputes: Dispute[] = this.disputes.map(({ op, side, author }) => ({
+      side: side!,
+      reason: (op as Op<'Dispute'>).payload.reason,
+      opId: op.id,
+      author,
+    }));
+    const shipped = this.marks.MarkShipped.length > 0;
+    const paid = this.marks.MarkPaid.length > 0;
+    const received = this.marks.MarkReceived.length > 0;
+    const status = statusOf(disputes[disputes.length - 1], { shipped, paid, received }, winner !== null, proposal);
     return {
       status,
       proposal,
@@ -270,4 +275,21 @@ class StatusJudge {
       rejections: this.rejections,
     };
   }
+}
+
+/** The status shown: a dispute first, then how far delivery and payment went, then where the negotiation stands. */
+function statusOf(
+  lastDispute: Dispute | undefined,
+  marks: { readonly shipped: boolean; readonly paid: boolean; readonly received: boolean },
+  agreed: boolean,
+  proposal: Proposal | null,
+): InvoiceStatus {
+  const { shipped, paid, received } = marks;
+  if (lastDispute) return `${lastDispute.side}-disagrees`;
+  if (received) return paid ? 'received and paid' : 'received';
+  if (shipped && paid) return 'shipped and paid';
+  if (shipped) return 'shipped';
+  if (paid) return 'paid';
+  if (agreed) return 'agreed';
+  return proposal ? `${proposal.side} proposes` : 'draft';
 }

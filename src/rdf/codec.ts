@@ -11,7 +11,7 @@ import type { Literal, NamedNode, Quad, Term } from '@rdfjs/types';
 import { DataFactory, Writer } from 'n3';
 import { hash } from 'node:crypto';
 import { withIdOfCanonical } from '../model/hash.ts';
-import { opNodeFields, type Field, type Value } from '../model/op-table.ts';
+import { opNodeFields, type Count, type Field, type Value } from '../model/op-table.ts';
 import { isOpType, type AnyOp, type OpContent, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
 import { brokenRule, checkValue, markWellFormed, regexOf } from '../model/validate.ts';
@@ -210,6 +210,12 @@ function allowOnce(allowed: Set<string>, predicate: string): void {
   allowed.add(predicate);
 }
 
+/** The fewest values a field takes. */
+function fewestOf(count: Count): number {
+  if (typeof count === 'object') return count.min;
+  return count === 'one' ? 1 : 0;
+}
+
 const plans = new WeakMap<readonly Field[], Plan>();
 function planOf(fields: readonly Field[]): Plan {
   let plan = plans.get(fields);
@@ -230,7 +236,7 @@ function planOf(fields: readonly Field[]): Plan {
     const { count } = field;
     const list = typeof count === 'object';
     const nested = v.kind === 'node' ? planOf(v.node.fields) : null;
-    const min = count === 'one' ? 1 : list ? count.min : 0;
+    const min = fewestOf(count);
     const max = list ? count.max : 1;
     steps.push({ ...step, field: field as Step['field'], min, max, list, read: valueReader(v), nested });
   }

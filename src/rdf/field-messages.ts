@@ -52,14 +52,16 @@ function valueWords(field: Field): string {
       return v.says ?? `of ${v.choices.map((choice) => JSON.stringify(choice)).join(', ')}`;
     case 'integer':
       return named('a ', integerWords(v));
-    case 'decimal':
+    case 'decimal': {
       const digits = `at most ${v.digits.integer} digits before the point and ${v.digits.fraction} after`;
       return named('an ', `xsd:decimal ${decimalRange(v)} in canonical form (like 0.05 or 21; ${digits})`);
+    }
     case 'date':
       return named('an ', 'xsd:date YYYY-MM-DD without a time zone');
-    case 'instant':
+    case 'instant': {
       const years = `from ${new Date(v.min).getUTCFullYear()} to ${new Date(v.max).getUTCFullYear()}`;
       return named('an ', `xsd:dateTime in UTC with milliseconds (YYYY-MM-DDThh:mm:ss.sssZ), ${years}`);
+    }
     case 'url':
       return `${field.noun ?? 'URL'}: ${v.pattern.says}`;
     case 'opId':
@@ -79,8 +81,10 @@ function countWords(count: Count): string {
   return 'must be';
 }
 
-const countNote = (count: Count): string =>
-  typeof count !== 'object' ? '' : count.min === 0 ? ` (at most ${count.max})` : ` (${count.min} to ${count.max} of them)`;
+function countNote(count: Count): string {
+  if (typeof count !== 'object') return '';
+  return count.min === 0 ? ` (at most ${count.max})` : ` (${count.min} to ${count.max} of them)`;
+}
 
 /** The sh:message of a field's property shape. */
 export function fieldMessage(field: Field): string {

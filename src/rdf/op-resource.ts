@@ -98,7 +98,10 @@ export async function parseOpTurtle(turtle: string, baseIri: string, validator: 
  * them in one pass per op type (cheaper per op, as for a pack). Ops whose subject IRI another document of the
  * batch also uses are validated on their own, so that no document's triples can affect another's verdict.
  */
-export async function parseOpTurtles(documents: ReadonlyArray<{ turtle: string; baseIri: string }>, validator: OpValidator): Promise<ParseOpResult[]> {
+export async function parseOpTurtles(
+  documents: ReadonlyArray<{ turtle: string; baseIri: string }>,
+  validator: OpValidator,
+): Promise<ParseOpResult[]> {
   const prepared = documents.map(({ turtle, baseIri }) => prepareOp(turtle, baseIri));
   const results: Array<ParseOpResult | undefined> = prepared.map((p) => (p.ok ? undefined : p));
   const subjectCount = new Map<string, number>();
@@ -112,7 +115,10 @@ export async function parseOpTurtles(documents: ReadonlyArray<{ turtle: string; 
   }
   if (together.length > 0) {
     const items = together.map((i) => prepared[i] as PreparedOp);
-    const outcomes = await validator.validateEach(new QuadIndex(items.flatMap((item) => [...item.graph.quads])), items.map((item) => item.subject));
+    const outcomes = await validator.validateEach(
+      new QuadIndex(items.flatMap((item) => [...item.graph.quads])),
+      items.map((item) => item.subject),
+    );
     together.forEach((i, k) => (results[i] = finishOp(items[k]!, outcomes[k]!)));
   }
   return results as ParseOpResult[];

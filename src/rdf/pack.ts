@@ -5,6 +5,7 @@
  */
 import type { Term } from '@rdfjs/types';
 import { DataFactory, Writer } from 'n3';
+import { compareCodeUnits } from '../model/causality.ts';
 import { isOpId, type OpId } from '../model/ids.ts';
 import type { AnyOp, OpType } from '../model/ops.ts';
 import { decodeOp, endWriter, writeOp, type ParseOpResult } from './codec.ts';
@@ -118,7 +119,7 @@ function packEntries(
 ): { entries: PackEntry[]; candidates: Candidate[] } {
   const entries: PackEntry[] = [];
   const candidates: Candidate[] = [];
-  for (const [key, { term, types }] of [...opSubjects].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [key, { term, types }] of [...opSubjects].sort(([a], [b]) => compareCodeUnits(a, b))) {
     const named = term.termType === 'NamedNode' && key.startsWith(prefix) ? key.slice(prefix.length) : '';
     const id = isOpId(named) ? named : null;
     const refuse = (reason: string) => entries.push({ id, subject: key, result: { ok: false, reason } });

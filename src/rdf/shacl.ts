@@ -70,17 +70,16 @@ function describeResults(results: readonly ShaclResult[], prefix: string, out: s
       continue;
     }
     const message = result.message.map((m) => m.value).join(' ') || 'violates a constraint';
-    const component = result.constraintComponent.value;
-    const value =
-      component === SH + 'MinCountConstraintComponent'
-        ? ' (missing)'
-        : component === SH + 'MaxCountConstraintComponent'
-          ? ' (found more than allowed)'
-          : result.value?.term
-            ? ` (got ${termForMessage(result.value.term)})`
-            : '';
-    out.push(`${fullPath ? `${fullPath} ` : ''}${message}${value}`);
+    out.push(`${fullPath ? `${fullPath} ` : ''}${message}${foundForMessage(result)}`);
   }
+}
+
+/** What the shape found, for the end of a message: " (missing)", " (got "0")". */
+function foundForMessage(result: ShaclResult): string {
+  const component = result.constraintComponent.value;
+  if (component === SH + 'MinCountConstraintComponent') return ' (missing)';
+  if (component === SH + 'MaxCountConstraintComponent') return ' (found more than allowed)';
+  return result.value?.term ? ` (got ${termForMessage(result.value.term)})` : '';
 }
 
 /** Turn a shacl-engine report into readable lines, without duplicates (one property shape may fail twice). */

@@ -118,6 +118,14 @@ const block = (subject: string, statements: readonly Statement[]): string => `${
 
 const blankShape = (statements: readonly Statement[]): string => `[ ${lines(statements, '      ')} ]`;
 
+/** What a shared property shape is named after: its path, and "Pattern" without counts or "optional" with a sh:maxCount alone. */
+function sharedShapeStem(shape: readonly Statement[], local: string): string {
+  const counts = shape.filter(([p]) => p === 'sh:minCount' || p === 'sh:maxCount').length;
+  if (counts === 0) return `${local}Pattern`;
+  if (counts === 1 && shape.some(([p]) => p === 'sh:maxCount')) return `optional${local[0]!.toUpperCase()}${local.slice(1)}`;
+  return local;
+}
+
 /**
  * Property shapes used in more than one place are written once, as named shapes (fis:productIDProperty), and
  * referred to by name; the others are written in place, as blank nodes.
@@ -135,9 +143,7 @@ class SharedShapes {
       if (uses.get(key)! < 2 || this.names.has(key)) continue;
       const path = shape.find(([p]) => p === 'sh:path')![1];
       const local = path.slice(path.indexOf(':') + 1);
-      const counts = shape.filter(([p]) => p === 'sh:minCount' || p === 'sh:maxCount').length;
-      const capital = `${local[0]!.toUpperCase()}${local.slice(1)}`;
-      let name = `fis:${counts === 0 ? `${local}Pattern` : counts === 1 && shape.some(([p]) => p === 'sh:maxCount') ? `optional${capital}` : local}Property`;
+      let name = `fis:${sharedShapeStem(shape, local)}Property`;
       for (let n = 2; taken.has(name); n++) name = name.replace(/\d*Property$/, `${n}Property`);
       taken.add(name);
       this.names.set(key, name);

@@ -65,10 +65,15 @@ export function termForMessage(term: Term | undefined): string {
   if (term.termType === 'Literal') {
     const shown = term.value.length > 60 ? `${term.value.slice(0, 57)}…` : term.value;
     const literal = term as Literal;
-    const suffix = literal.language ? `@${literal.language}` : literal.datatype.value === XSD_STRING ? '' : `^^${compactIri(literal.datatype.value)}`;
-    return `${JSON.stringify(shown)}${suffix}`;
+    return `${JSON.stringify(shown)}${literalSuffix(literal)}`;
   }
   return term.value;
+}
+
+/** "@en" for a language, "^^xsd:decimal" for a datatype; nothing for a plain string. */
+function literalSuffix(literal: Literal): string {
+  if (literal.language) return `@${literal.language}`;
+  return literal.datatype.value === XSD_STRING ? '' : `^^${compactIri(literal.datatype.value)}`;
 }
 
 /** A map key for a term: IRIs by value, blank nodes prefixed so they cannot collide with IRIs. */

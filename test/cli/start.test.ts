@@ -55,7 +55,12 @@ describe('npm start on a port in use', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const viewer = (holder.address() as net.AddressInfo).port;
     try {
-      const run = await npmStart([], { FEDINVOICE_DATA: dataDir, FEDINVOICE_BUYER_PORT: String(taken), FEDINVOICE_SELLER_PORT: String(await freePort()), FEDINVOICE_VIEWER_PORT: String(viewer) });
+      const run = await npmStart([], {
+        FEDINVOICE_DATA: dataDir,
+        FEDINVOICE_BUYER_PORT: String(taken),
+        FEDINVOICE_SELLER_PORT: String(await freePort()),
+        FEDINVOICE_VIEWER_PORT: String(viewer),
+      });
       expect(run.code).toBe(1);
       expect(run.err.trimEnd().split('\n')).toEqual([
         `npm start: ports ${taken} (the buyer's pod) and ${viewer} (the invoice viewer) are already in use on 127.0.0.1, perhaps by another npm start; stop that program, or choose other ports: npm start -- --buyer-port <port> --viewer-port <port> (or FEDINVOICE_BUYER_PORT=<port> FEDINVOICE_VIEWER_PORT=<port>).`,

@@ -20,7 +20,8 @@ function priced(): Started {
 /** The union of what every device knows, folded in three arrival orders: they must agree. */
 function everywhere(s: Started): FoldedInvoice {
   const ops: SourcedOp[] = [...new Map(s.all.flatMap((d) => d.all()).map((o) => [`${o.op.id} ${o.container}`, o])).values()];
-  const folded = [ops, [...ops].reverse(), [...ops.slice(5), ...ops.slice(0, 5)]].map((list) => JSON.stringify(fold(list, { invoiceId: s.invoiceId })));
+  const orders = [ops, [...ops].reverse(), [...ops.slice(5), ...ops.slice(0, 5)]];
+  const folded = orders.map((list) => JSON.stringify(fold(list, { invoiceId: s.invoiceId })));
   expect(new Set(folded).size).toBe(1);
   for (const device of s.all) device.receive(ops);
   for (const device of s.all) expect(JSON.stringify(device.view())).toBe(folded[0]);

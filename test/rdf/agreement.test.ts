@@ -55,8 +55,19 @@ async function shaclConforms(turtle: string): Promise<boolean> {
 async function verdictsOn(op: Record<string, unknown>): Promise<Verdicts> {
   const turtle = opToTurtle(op as unknown as AnyOp);
   const read = decodeOpTurtle(turtle, BASE);
-  return { fold: validateOpStructure(op) === null, shacl: await shaclConforms(turtle), reader: read.ok, readerReason: read.ok ? null : read.reason };
+  return {
+    fold: validateOpStructure(op) === null,
+    shacl: await shaclConforms(turtle),
+    reader: read.ok,
+    readerReason: read.ok ? null : read.reason,
+  };
 }
+
+/** The first op the generator of `type` gives with `seed`. */
+const sampleOp = (type: OpType, seed: number): AnyOp => fc.sample(opArbitraries[type] as fc.Arbitrary<AnyOp>, { numRuns: 1, seed })[0]!;
+
+/** The same op as a JSON object of its own, free to mutate. */
+const mutableSample = (type: OpType, seed: number) => structuredClone(sampleOp(type, seed)) as unknown as Record<string, unknown>;
 
 /** An op with an id the fold accepts as an id (the structural check does not hash; the reader computes its own). */
 function withSomeId(op: Record<string, unknown>): Record<string, unknown> {
@@ -119,13 +130,20 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
       const op = structuredClone(base) as unknown as Record<string, unknown>;
       c.mutate(op);
       const verdicts = await verdictsOn(withSomeId(op));
-      expect({ case: c.id, fold: verdicts.fold, shacl: verdicts.shacl, reader: verdicts.reader }).toEqual({ case: c.id, fold: c.valid, shacl: c.valid, reader: c.valid });
+      expect({ case: c.id, fold: verdicts.fold, shacl: verdicts.shacl, reader: verdicts.reader }).toEqual({
+        case: c.id,
+        fold: c.valid,
+        shacl: c.valid,
+        reader: c.valid,
+      });
       reached.add(c.id);
     };
     // Every case once, on a generated op of its type, then random cases on random ops.
     const params = fcParams(process.env.CI ? 2000 : 500);
-    for (const [i, c] of cases.entries()) await run(c, fc.sample(opArbitraries[c.type] as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: params.seed + i })[0]!);
-    const caseAndOp = fc.nat(cases.length - 1).chain((i) => fc.tuple(fc.constant(cases[i]!), opArbitraries[cases[i]!.type] as fc.Arbitrary<AnyOp>));
+    for (const [i, c] of cases.entries()) await run(c, sampleOp(c.type, params.seed + i));
+    const caseAndOp = fc
+      .nat(cases.length - 1)
+      .chain((i) => fc.tuple(fc.constant(cases[i]!), opArbitraries[cases[i]!.type] as fc.Arbitrary<AnyOp>));
     await fc.assert(fc.asyncProperty(caseAndOp, ([c, op]) => run(c, op)), params);
     expect([...reached].sort()).toEqual(cases.map((c) => c.id).sort());
   }, 600_000);
@@ -137,7 +155,7 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
       fc.asyncProperty(fc.array(fc.nat(cases.length - 1), { minLength: 1, maxLength: 12 }), fc.integer(), async (picked, seed) => {
         const ops = picked.map((i, k) => {
           const c = cases[i]!;
-          const op = structuredClone(fc.sample(opArbitraries[c.type] as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: seed + k })[0]!) as unknown as Record<string, unknown>;
+          const op = mutableSample(c.type, seed + k);
           c.mutate(op);
           return withSomeId(op) as unknown as AnyOp;
         });
@@ -161,7 +179,7 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
   it('the reader names the field it refuses, in the shapes words', async () => {
     let named = 0;
     for (const c of cases.filter((x) => !x.valid && !x.where.includes(' vs ') && x.where !== 'payload')) {
-      const op = structuredClone(fc.sample(opArbitraries[c.type] as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: 1 })[0]!) as unknown as Record<string, unknown>;
+      const op = mutableSample(c.type, 1);
       c.mutate(op);
       const read = decodeOpTurtle(opToTurtle(op as unknown as AnyOp), BASE);
       // An IRI with a space cannot even be written as Turtle: that refusal is the parser's.
@@ -242,7 +260,10 @@ const TURTLE_MUTATIONS: readonly TurtleMutation[] = [
     valid: false,
     apply: (quads, at, field) => {
       if (typeof field.count === 'object' || field.value.kind === 'node') return null;
-      const other = fc.sample(valueArbitrary(field.value), { numRuns: 20, seed: 3 }).map((v) => termFor(field, v)).find((t) => t && !t.equals(at.object));
+      const other = fc
+        .sample(valueArbitrary(field.value), { numRuns: 20, seed: 3 })
+        .map((v) => termFor(field, v))
+        .find((t) => t && !t.equals(at.object));
       return other ? [...quads, quad(at.subject, at.predicate, other)] : null;
     },
   },
@@ -267,7 +288,7 @@ describe('SHACL and the reader agree on Turtle no JSON op can produce', () => {
   it('for every field: repeated triples, wrong datatypes and term kinds, non-canonical forms, extra values', async () => {
     const reached = new Set<string>();
     for (const type of OP_TYPES) {
-      const op = fc.sample(opArbitraries[type] as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: 11 })[0]!;
+      const op = sampleOp(type, 11);
       const quads = quadsOf(op);
       for (const path of fieldPaths(type)) {
         const field = path.at(-1)!;
@@ -280,7 +301,11 @@ describe('SHACL and the reader agree on Turtle no JSON op can produce', () => {
           const turtle = write(changed);
           const read = decodeOpTurtle(turtle, BASE);
           const where = `${type} ${compactIri(field.predicate!)}: ${mutation.name}`;
-          expect({ where, shacl: await shaclConforms(turtle), reader: read.ok }).toEqual({ where, shacl: mutation.valid, reader: mutation.valid });
+          expect({ where, shacl: await shaclConforms(turtle), reader: read.ok }).toEqual({
+            where,
+            shacl: mutation.valid,
+            reader: mutation.valid,
+          });
           if (read.ok) expect(validateOpStructure(read.op), where).toBeNull();
           reached.add(mutation.name);
         }
@@ -290,7 +315,7 @@ describe('SHACL and the reader agree on Turtle no JSON op can produce', () => {
   }, 600_000);
 
   it('a long list stated with repeated values is the set of them, and a long list of more than its maximum is refused', async () => {
-    const op = fc.sample(opArbitraries.Propose as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: 17 })[0]!;
+    const op = sampleOp('Propose', 17);
     const heads = fc.sample(hex64(), { numRuns: 300, seed: 5 });
     const withHeads = (count: number, times: number): string => {
       const quads = quadsOf(op).filter((q) => q.predicate.value !== `${FI}head`);
@@ -307,16 +332,18 @@ describe('SHACL and the reader agree on Turtle no JSON op can produce', () => {
 
   it('for every node: a property no field has is refused; a nested node may say its rdf:type', async () => {
     for (const type of OP_TYPES) {
-      const op = fc.sample(opArbitraries[type] as fc.Arbitrary<AnyOp>, { numRuns: 1, seed: 13 })[0]!;
+      const op = sampleOp(type, 13);
       const quads = quadsOf(op);
       const blanks = [...new Set(quads.filter((q) => q.object.termType === 'BlankNode').map((q) => q.object))];
       for (const node of [SUBJECT, ...blanks]) {
         const extra = write([...quads, quad(node as never, namedNode('http://schema.org/author'), literal('mallory'))]);
-        expect({ type, node: node.value, shacl: await shaclConforms(extra), reader: decodeOpTurtle(extra, BASE).ok }).toEqual({ type, node: node.value, shacl: false, reader: false });
+        const verdicts = { type, node: node.value, shacl: await shaclConforms(extra), reader: decodeOpTurtle(extra, BASE).ok };
+        expect(verdicts).toEqual({ type, node: node.value, shacl: false, reader: false });
       }
       for (const node of blanks) {
         const typed = write([...quads, quad(node as never, namedNode(RDF_TYPE), namedNode('https://x.example/Anything'))]);
-        expect({ type, shacl: await shaclConforms(typed), reader: decodeOpTurtle(typed, BASE).ok }).toEqual({ type, shacl: true, reader: true });
+        const verdicts = { type, shacl: await shaclConforms(typed), reader: decodeOpTurtle(typed, BASE).ok };
+        expect(verdicts).toEqual({ type, shacl: true, reader: true });
       }
     }
   }, 600_000);

@@ -56,7 +56,8 @@ describe('shapes/vocab.ttl', () => {
 
   it('declares every op class, and every fi: property the table uses, and nothing else', async () => {
     const { quads } = await vocabulary;
-    const declared = (type: string) => quads.filter((q) => q.predicate.value === RDF_TYPE && q.object.value === type).map((q) => q.subject.value);
+    const declared = (type: string) =>
+      quads.filter((q) => q.predicate.value === RDF_TYPE && q.object.value === type).map((q) => q.subject.value);
     expect(declared(`${RDFS}Class`).sort()).toEqual([...OP_TYPES.map((type) => FI + type), `${FI}Op`, `${FI}Party`].sort());
     expect(declared('http://www.w3.org/1999/02/22-rdf-syntax-ns#Property').sort()).toEqual([...predicates].filter((p) => p.startsWith(FI)).sort());
   });

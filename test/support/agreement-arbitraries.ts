@@ -1,9 +1,9 @@
 /**
  * fast-check scripts of negotiations that reach agreements under concurrency, for the agreement-stability property:
  * 2–3 devices per party edit terms, propose, accept, mark shipped / paid / received, learn what one other device knows
- * or everything made so far, now and then dispute or accept an offer that is not the latest. Each device's clock is skewed by up to ±3 s while steps are
- * 1 s apart, so concurrent ops are clocked in every order. `playAgreement` runs a script on in-memory devices and keeps
- * every device's view after each of its steps.
+ * or everything made so far, now and then dispute or accept an offer that is not the latest. Each device's clock is
+ * skewed by up to ±3 s while steps are 1 s apart, so concurrent ops are clocked in every order. `playAgreement` runs
+ * a script on in-memory devices and keeps every device's view after each of its steps.
  */
 import fc from 'fast-check';
 import { acceptanceOf, makeOp, proposalOf } from '../../src/model/builder.ts';
@@ -74,7 +74,10 @@ export interface Played {
   readonly snapshots: readonly Snapshot[];
 }
 
-export const sideOfContainer = (container: string): Side | null => (container === BUYER.container ? 'buyer' : container === SELLER.container ? 'seller' : null);
+export function sideOfContainer(container: string): Side | null {
+  if (container === BUYER.container) return 'buyer';
+  return container === SELLER.container ? 'seller' : null;
+}
 
 // Different labels per party: two parties' ops with the same content would be one op (an id names content, not author).
 const BUYER_LABELS = ['desktop', 'mobile', 'laptop'];
@@ -138,7 +141,13 @@ export function playAgreement(script: AgreementScript): Played {
  * The end of every script: everyone syncs; a first device of each side acts in turn (accept or propose, then ship,
  * receive, pay), syncing between turns, so that most runs end agreed and shipped, with views that see more later.
  */
-function settle(devices: readonly SimDevice[], buyers: number, viewOf: (device: SimDevice) => FoldedInvoice, clockOf: (device: number) => number, snapshot: (device: number) => void): void {
+function settle(
+  devices: readonly SimDevice[],
+  buyers: number,
+  viewOf: (device: SimDevice) => FoldedInvoice,
+  clockOf: (device: number) => number,
+  snapshot: (device: number) => void,
+): void {
   const syncEveryone = () => {
     const union = devices.flatMap((device) => device.all());
     for (const device of devices) device.receive(union);
@@ -158,7 +167,12 @@ function act(device: SimDevice, viewOf: () => FoldedInvoice, step: Action, nowMs
   const side = device.side as Side;
   const write = <T extends OpType>(type: T, payload: PayloadByType[T]) => {
     const view = viewOf();
-    const op = makeOp(type, payload, { invoiceId: device.invoiceId, device: device.device, heads: view.heads, latestClock: view.latestClock }, nowMs);
+    const op = makeOp(
+      type,
+      payload,
+      { invoiceId: device.invoiceId, device: device.device, heads: view.heads, latestClock: view.latestClock },
+      nowMs,
+    );
     device.receive([{ op: op as AnyOp, container: device.container }]);
   };
   const propose = () => {

@@ -30,7 +30,11 @@ function textArbitrary(v: TextValue): fc.Arbitrary<string> {
     const matching = fc.stringMatching(new RegExp(v.pattern.source)).filter(valid);
     if (v.pattern.source !== patterns.CODE) return matching;
     const safe = fc.constantFrom('a', 'Z', '9', 'é', '🙂', '中');
-    return fc.oneof({ arbitrary: matching, weight: 18 }, { arbitrary: ofLength(v.minLength, safe), weight: 1 }, { arbitrary: ofLength(v.maxLength, safe), weight: 1 });
+    return fc.oneof(
+      { arbitrary: matching, weight: 18 },
+      { arbitrary: ofLength(v.minLength, safe), weight: 1 },
+      { arbitrary: ofLength(v.maxLength, safe), weight: 1 },
+    );
   }
   const plain = fc.constantFrom('x', ' ', '\n', 'é', '🙂', '中');
   return fc.oneof(
@@ -68,13 +72,19 @@ export function valueArbitrary(v: Value): fc.Arbitrary<unknown> {
     case 'choice':
       return fc.constantFrom(...v.choices);
     case 'integer':
-      return fc.oneof(fc.integer({ min: v.min, max: v.max }), fc.constantFrom(v.min, v.max, Math.max(v.min, Math.min(v.max, 1)))).filter(valid);
+      return fc
+        .oneof(fc.integer({ min: v.min, max: v.max }), fc.constantFrom(v.min, v.max, Math.max(v.min, Math.min(v.max, 1))))
+        .filter(valid);
     case 'decimal':
       return decimalArbitrary(v);
     case 'date':
       return fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T00:00:00.000Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
     case 'instant':
-      return fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), fc.integer({ min: v.min, max: v.max }), fc.constantFrom(v.min, v.max));
+      return fc.oneof(
+        fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
+        fc.integer({ min: v.min, max: v.max }),
+        fc.constantFrom(v.min, v.max),
+      );
     case 'url':
       return url(v.pattern.source).filter(valid);
     case 'opId':
@@ -91,7 +101,10 @@ export function fieldArbitrary(field: Field, maxListLength = 5): fc.Arbitrary<un
   const { count } = field;
   if (typeof count !== 'object') return valueArbitrary(field.value);
   return fc
-    .uniqueArray(valueArbitrary(field.value) as fc.Arbitrary<string>, { minLength: count.min, maxLength: Math.min(count.max, Math.max(count.min, maxListLength)) })
+    .uniqueArray(valueArbitrary(field.value) as fc.Arbitrary<string>, {
+      minLength: count.min,
+      maxLength: Math.min(count.max, Math.max(count.min, maxListLength)),
+    })
     .map((values) => [...values].sort());
 }
 

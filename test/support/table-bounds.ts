@@ -144,7 +144,8 @@ function valueBounds(v: Value): Bound[] {
 /** A sorted list of `length` distinct valid values of the field (seeded, so cases are reproducible). */
 function listOf(field: Field, length: number): unknown[] {
   if (field.value.kind === 'opType') return [...OP_TYPES].sort().slice(0, length);
-  return seeded(fc.uniqueArray(valueArbitrary(field.value) as fc.Arbitrary<string>, { minLength: length, maxLength: length }), length).sort();
+  const values = fc.uniqueArray(valueArbitrary(field.value) as fc.Arbitrary<string>, { minLength: length, maxLength: length });
+  return seeded(values, length).sort();
 }
 
 const ABSENT = undefined;
