@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyOp } from '../../src/model/ops.ts';
 import { opToTurtle, parseOpTurtle, parseOpTurtles, type OpValidator } from '../../src/rdf/op-turtle.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
-import { fcParams } from '../support/fc.ts';
+import { fcParams, PROPERTY_RUNS } from '../support/fc.ts';
 import { arbitraryOp } from '../support/op-arbitraries.ts';
 
 // The crawler validates single op resources in batches (cheaper per op); every document must get exactly the verdict
@@ -38,7 +38,7 @@ describe('parseOpTurtles', () => {
         const together = await parseOpTurtles(documents, validator);
         expect(together).toEqual(alone);
       }),
-      fcParams(process.env.CI ? 300 : 100),
+      fcParams(PROPERTY_RUNS),
     );
   });
 

@@ -7,6 +7,7 @@ import type { AnyOp, OpType } from '../../src/model/ops.ts';
 import { FI, SCHEMA, opToTurtle, parseOpTurtle } from '../../src/rdf/op-turtle.ts';
 import type { OpValidator } from '../../src/rdf/op-turtle.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
+import { fcParams, PROPERTY_RUNS } from '../support/fc.ts';
 import { opArbitraries } from '../support/op-arbitraries.ts';
 
 const { namedNode, literal, quad, blankNode } = DataFactory;
@@ -288,7 +289,7 @@ describe('document structure', () => {
         const result = await parseOpTurtle(text, BASE, validator);
         expect(typeof result.ok).toBe('boolean');
       }),
-      { numRuns: 200 },
+      fcParams(PROPERTY_RUNS),
     );
   });
 });
