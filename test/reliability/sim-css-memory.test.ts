@@ -3,9 +3,10 @@
  * its own credentials), random schedules in which the devices live the invoice's lifecycle (ask, quote, propose,
  * accept, ship, pay, receive, dispute, change after agreement) while devices go offline and back, servers are
  * partitioned away and back, and every request goes through a fault-injecting fetch (drops, lost answers,
- * duplicates, broken bodies, delays). After everything heals and syncs, every device folds the same invoice, every
- * outbox is empty, every op any device accepted is on its pod, and no honest move was refused. The lifecycle
- * coverage is printed and asserted (test/support/coverage.ts).
+ * duplicates, broken bodies, delays); after 16–28 steps the devices finish the deal, the faults still on. After
+ * everything heals and syncs, every device folds the same invoice, every outbox is empty, every op any device
+ * accepted is on its pod, and no honest move was refused. The lifecycle coverage is printed and asserted
+ * (test/support/coverage.ts).
  * Real restarts of file-backed servers: sim-css-file.test.ts. Many cheap schedules: sim-faults.test.ts. Long runs
  * on real pods: `npm run soak`.
  */
@@ -17,7 +18,7 @@ import { startFleet, type Fleet } from '../support/fleet.ts';
 import { checkConverged, runSchedule } from '../support/schedule-run.ts';
 import { scheduleArb } from '../support/schedule-arbitraries.ts';
 
-/** CI runs this many (each costs seconds on CSS); more: FEDINVOICE_SIM_RUNS=200, or `npm run soak`. */
+/** CI runs this many (~5 s each on 2 cores); more: FEDINVOICE_SIM_RUNS=200, or `npm run soak`. */
 const RUNS = Number(process.env.FEDINVOICE_SIM_RUNS ?? 20);
 let fleet: Fleet;
 
@@ -33,7 +34,7 @@ describe('6 devices on two real in-memory pods, under faults', () => {
     const coverage = new Coverage();
     let ops = 0;
     await fc.assert(
-      fc.asyncProperty(scheduleArb({ devices: 6, podFaults: true, minSteps: 30, maxSteps: 44 }), async (schedule) => {
+      fc.asyncProperty(scheduleArb({ devices: 6, podFaults: true, minSteps: 16, maxSteps: 28 }), async (schedule) => {
         const outcome = await runSchedule(fleet, schedule, 'MEM');
         coverage.add(outcome);
         ops += outcome.accepted.size;

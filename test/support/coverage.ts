@@ -25,6 +25,8 @@ export interface ScheduleActivity {
   readonly unintended: readonly string[];
   /** Ops the devices wrote after the setup (CreateInvoice and joins). */
   readonly opsAfterSetup: number;
+  /** Acts after the schedule's steps, to finish the deal (test/support/schedule-run.ts). */
+  readonly finishingActs: number;
 }
 
 export class Coverage {
@@ -36,6 +38,7 @@ export class Coverage {
   private readonly unintended: string[] = [];
   private idle = 0;
   private ops = 0;
+  private finishing = 0;
 
   add(activity: ScheduleActivity): void {
     this.schedules++;
@@ -45,6 +48,7 @@ export class Coverage {
     this.unintended.push(...activity.unintended);
     this.waits += activity.waits;
     this.ops += activity.opsAfterSetup;
+    this.finishing += activity.finishingActs;
     if (activity.opsAfterSetup === 0) this.idle++;
   }
 
@@ -69,7 +73,7 @@ export class Coverage {
     const refused = Object.values(this.intended).reduce((a, b) => a + b, 0);
     return [
       `${label}: ${this.schedules} schedules reached agreed ${pct(this.share('agreed'))}, shipped ${pct(this.share('shipped'))}, received and paid ${pct(this.share('receivedAndPaid'))}, a dispute ${pct(this.share('disputed'))}, changes after agreement ${pct(this.share('changedAfter'))}`,
-      `  ${this.ops} ops written after setup (${this.idle} schedules wrote none); moves: ${moves}; ${this.waits} times a device found nothing to do even after syncing`,
+      `  ${this.ops} ops written after setup (${this.idle} schedules wrote none); moves: ${moves}; ${this.waits} times a device found nothing to do even after syncing; ${this.finishing} acts after the steps to finish deals`,
       `  refused writes: ${refused} intended (${intended || 'none'}), ${this.unintended.length} unintended${this.unintended.length ? `: ${this.unintended.slice(0, 5).join(' | ')}` : ''}`,
     ].join('\n');
   }

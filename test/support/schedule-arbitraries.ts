@@ -44,11 +44,11 @@ export const planArb: fc.Arbitrary<FaultPlan> = fc.record({
  */
 export const personaArb: fc.Arbitrary<Persona> = fc.record({
   disputeAt: fc.oneof(
-    { weight: 5, arbitrary: fc.constant('never' as const) },
+    { weight: 6, arbitrary: fc.constant('never' as const) },
     { weight: 1, arbitrary: fc.constant('negotiating' as const) },
     { weight: 1, arbitrary: fc.constant('agreed' as const) },
     { weight: 1, arbitrary: fc.constant('shipped' as const) },
-    { weight: 6, arbitrary: fc.constant('received' as const) },
+    { weight: 9, arbitrary: fc.constant('received' as const) },
   ),
   disputer: side,
   mistakeRate: fc.constantFrom(0, 0.05, 0.1),
@@ -61,6 +61,8 @@ export interface ScheduleOptions {
   readonly maxSteps: number;
   /** Take one pod down (a real stop on file CSS) somewhere in every schedule, and back up later. */
   readonly forceRestart?: boolean;
+  /** At most this many acts after the steps to finish the deal (Schedule.finish); default 20. */
+  readonly finish?: number;
 }
 
 export function scheduleArb(options: ScheduleOptions): fc.Arbitrary<Schedule> {
@@ -76,5 +78,5 @@ export function scheduleArb(options: ScheduleOptions): fc.Arbitrary<Schedule> {
         return result;
       })
     : steps;
-  return fc.record({ steps: withRestart, plan: planArb, faultSeed: fc.integer({ min: 1, max: 0x7fffffff }), persona: personaArb });
+  return fc.record({ steps: withRestart, plan: planArb, faultSeed: fc.integer({ min: 1, max: 0x7fffffff }), persona: personaArb, finish: fc.constant(options.finish ?? 20) });
 }

@@ -6,6 +6,7 @@
  * states the two properties the simulations assert.
  */
 import { FedinvoiceError } from '../../src/model/errors.ts';
+import { fold } from '../../src/model/fold.ts';
 import { asInvoiceId, isOpId, type ContainerUrl, type InvoiceId, type OpId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import { listContainer } from '../../src/pod/resources.ts';
@@ -33,6 +34,11 @@ export interface Schedule {
   readonly plan: FaultPlan;
   readonly faultSeed: number;
   readonly persona: Persona;
+  /**
+   * After the steps, the people finish the deal: up to this many more acts by random devices, with the fault plan
+   * still on, until the invoice is received and paid or disputed (as the persona has it).
+   */
+  readonly finish: number;
 }
 
 export interface ScheduleOutcome extends ScheduleActivity {
@@ -55,6 +61,7 @@ interface Run {
   readonly intendedRefusals: Record<string, number>;
   readonly unintended: string[];
   waits: number;
+  finishingActs: number;
 }
 
 let invoiceCounter = 0;
@@ -64,7 +71,7 @@ export async function runSchedule(fleet: Fleet, schedule: Schedule, prefix = 'SI
   const run = await newInvoice(fleet, schedule, prefix);
   const setupOps = run.accepted.size;
   for (const device of fleet.devices) device.faults.plan = schedule.plan;
-  await runSteps(run, schedule.steps);
+  await runSteps(run, schedule);
   await heal(fleet, run.invoiceId);
   const { invoiceId, accepted } = run;
   const views = await Promise.all(fleet.devices.map((d) => d.replica.view(invoiceId)));
@@ -79,6 +86,7 @@ export async function runSchedule(fleet: Fleet, schedule: Schedule, prefix = 'SI
     waits: run.waits,
     intendedRefusals: run.intendedRefusals,
     unintended: run.unintended,
+    finishingActs: run.finishingActs,
     opsAfterSetup: accepted.size - setupOps,
   };
 }
@@ -103,54 +111,87 @@ async function newInvoice(fleet: Fleet, schedule: Schedule, prefix: string): Pro
   for (const device of fleet.devices) if (device !== buyer0) await device.replica.joinInvoice(invoiceId, origin);
   const accepted = new Map<OpId, ContainerUrl>();
   for (const sourced of await buyer0.store.loadOps(invoiceId)) accepted.set(sourced.op.id, sourced.container);
-  return { fleet, invoiceId, persona: schedule.persona, accepted, moves: {}, intendedRefusals: {}, unintended: [], waits: 0 };
+  return { fleet, invoiceId, persona: schedule.persona, accepted, moves: {}, intendedRefusals: {}, unintended: [], waits: 0, finishingActs: 0 };
 }
 
-async function runSteps(run: Run, steps: readonly Step[]): Promise<void> {
-  const { fleet, invoiceId } = run;
-  const device = (d: number) => fleet.devices[d % fleet.devices.length]!;
-  // What comes back by itself, and after how many more steps.
-  const comeback: Array<{ left: number; back: () => Promise<void> }> = [];
-  const later = (count: number | undefined, back: () => Promise<void>) => {
-    if (count !== undefined) comeback.push({ left: count, back });
-  };
-  for (const step of steps) {
-    for (const due of comeback.filter((c) => --c.left < 0)) {
-      comeback.splice(comeback.indexOf(due), 1);
+/** Devices offline and pods down for a number of steps: each comes back by itself when its time is up. */
+class Outages {
+  private readonly pending: Array<{ left: number; back: () => Promise<void> }> = [];
+
+  /** `back` runs after `steps` more steps (never, when undefined: an explicit 'online' or 'up' step ends it). */
+  until(steps: number | undefined, back: () => Promise<void>): void {
+    if (steps !== undefined) this.pending.push({ left: steps, back });
+  }
+
+  /** One step passes. */
+  async tick(): Promise<void> {
+    for (const due of this.pending.filter((outage) => --outage.left < 0)) {
+      this.pending.splice(this.pending.indexOf(due), 1);
       await due.back();
     }
-    switch (step.t) {
-      case 'act':
-        await act(run, device(step.d), seeded(step.k), false);
-        break;
-      case 'sync':
-        await device(step.d).replica.sync(invoiceId);
-        break;
-      case 'both': {
-        const [a, b] = [device(step.a), device(step.b)];
-        await Promise.all([a.replica.sync(invoiceId), a === b ? undefined : b.replica.sync(invoiceId)]);
-        break;
-      }
-      case 'offline': {
-        const gone = device(step.d);
-        gone.faults.offline = true;
-        later(step.for, async () => void (gone.faults.offline = false));
-        break;
-      }
-      case 'online':
-        device(step.d).faults.offline = false;
-        break;
-      case 'down': {
-        const pod = fleet.pods[step.p];
-        await podDown(fleet, pod);
-        later(step.for, () => podUp(fleet, pod));
-        break;
-      }
-      case 'up':
-        await podUp(fleet, fleet.pods[step.p]);
-        break;
-    }
   }
+}
+
+async function runSteps(run: Run, schedule: Schedule): Promise<void> {
+  const outages = new Outages();
+  for (const step of schedule.steps) {
+    await outages.tick();
+    await runStep(run, step, outages);
+  }
+  // The people finish the deal, the faults still coming (outages already begun run their course).
+  const roll = seeded(schedule.faultSeed ^ 0x5eed);
+  const { devices } = run.fleet;
+  while (run.finishingActs < schedule.finish && !(await dealIsDone(run))) {
+    await outages.tick();
+    run.finishingActs++;
+    await act(run, devices[Math.floor(roll() * devices.length)]!, seeded(Math.floor(roll() * 0x7fffffff)), false);
+  }
+}
+
+async function runStep(run: Run, step: Step, outages: Outages): Promise<void> {
+  const { fleet, invoiceId } = run;
+  const device = (d: number) => fleet.devices[d % fleet.devices.length]!;
+  switch (step.t) {
+    case 'act':
+      return act(run, device(step.d), seeded(step.k), false);
+    case 'sync':
+      await device(step.d).replica.sync(invoiceId);
+      return;
+    case 'both': {
+      const [a, b] = [device(step.a), device(step.b)];
+      await Promise.all([a.replica.sync(invoiceId), a === b ? undefined : b.replica.sync(invoiceId)]);
+      return;
+    }
+    case 'offline': {
+      const gone = device(step.d);
+      gone.faults.offline = true;
+      outages.until(step.for, async () => void (gone.faults.offline = false));
+      return;
+    }
+    case 'online':
+      device(step.d).faults.offline = false;
+      return;
+    case 'down': {
+      const pod = fleet.pods[step.p];
+      await podDown(fleet, pod);
+      outages.until(step.for, () => podUp(fleet, pod));
+      return;
+    }
+    case 'up':
+      return podUp(fleet, fleet.pods[step.p]);
+  }
+}
+
+/**
+ * Whether the deal has reached its end, folding everything any device holds (an observer's view, which no device
+ * has; used only to stop): received and paid, or disputed (a dispute after the deal is done included).
+ */
+async function dealIsDone(run: Run): Promise<boolean> {
+  const ref = await run.fleet.devices[0]!.store.getInvoice(run.invoiceId);
+  const everything = (await Promise.all(run.fleet.devices.map((d) => d.store.loadOps(run.invoiceId)))).flat();
+  const view = fold(everything, { invoiceId: run.invoiceId, ...(ref ? { origin: ref.origin } : {}) });
+  if (view.disputes.length > 0) return true;
+  return view.received && view.paid && run.persona.disputeAt !== 'received';
 }
 
 /** A sync as an app does it when a person opens the invoice: one retry right away if a pod could not be read. */
