@@ -28,15 +28,36 @@ export interface Figure {
    * unit: baseline/value for times and counts, value/baseline for rates.
    */
   readonly ratio: number | null;
+  /** Every goal's text, joined; `met` is true when all are met. */
   readonly goal?: string;
   readonly met?: boolean;
+  /** Each goal on its own, so that one met cannot hide another that is not. */
+  readonly goals?: ReadonlyArray<{ readonly text: string; readonly met: boolean }>;
+}
+
+export interface Goal {
+  readonly text: string;
+  readonly met: boolean;
 }
 
 const higherIsBetter = (unit: string) => unit.endsWith('/s');
 
-export function figure(name: string, value: number, unit: string, baseline: { name: string; value: number } | null, goal?: { text: string; met: boolean }): Figure {
+export function figure(name: string, value: number, unit: string, baseline: { name: string; value: number } | null, goal?: Goal | readonly Goal[]): Figure {
   const ratio = baseline === null || baseline.value === 0 || value === 0 ? null : higherIsBetter(unit) ? value / baseline.value : baseline.value / value;
-  return { name, value: round(value), unit, baseline: baseline && { name: baseline.name, value: round(baseline.value) }, ratio: ratio === null ? null : round(ratio), ...(goal ? { goal: goal.text, met: goal.met } : {}) };
+  const goals = goal === undefined ? [] : 'text' in goal ? [goal] : [...goal];
+  return {
+    name,
+    value: round(value),
+    unit,
+    baseline: baseline && { name: baseline.name, value: round(baseline.value) },
+    ratio: ratio === null ? null : round(ratio),
+    ...(goals.length ? { goal: goals.map((g) => g.text).join('; '), met: goals.every((g) => g.met), goals } : {}),
+  };
+}
+
+/** A baseline that is worked out, not measured (e.g. "one GET per op"): its name says so wherever it is printed. */
+export function computed(name: string, value: number): { name: string; value: number } {
+  return { name: `${name} (computed, not measured)`, value };
 }
 
 const round = (x: number): number => (Math.abs(x) >= 100 ? Math.round(x) : Math.abs(x) >= 1 ? +x.toFixed(2) : +x.toPrecision(3));
@@ -59,7 +80,7 @@ export function report(title: string, figures: readonly Figure[]): void {
       value: `${f.value} ${f.unit}`,
       baseline: f.baseline ? `${f.baseline.value} ${f.unit} (${f.baseline.name})` : '—',
       'ratio (×, >1 = better)': f.ratio ?? '—',
-      goal: f.goal ? `${f.goal}: ${f.met ? 'met' : 'NOT met'}` : '',
+      goal: (f.goals ?? []).map((g) => `${g.text}: ${g.met ? 'met' : 'NOT met'}`).join('; '),
     })),
   );
 }

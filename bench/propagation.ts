@@ -5,16 +5,16 @@
  *
  *   npx tsx bench/propagation.ts            # 20 ops per mode
  *   npx tsx bench/propagation.ts --quick    # 5 ops per mode
- *   npx tsx bench/propagation.ts --json     # one JSON object per figure: {name, value, unit, baseline, ratio}
+ *   npx tsx bench/propagation.ts --json     # one JSON object per figure (bench/lib.ts's format)
  *   npx tsx bench/propagation.ts --poll-ms 1000
  *
  * Modes, measured in the same run: Solid Notifications (WebSocketChannel2023) and, as the baseline, the
  * polling fallback alone (conditional Replica.sync every --poll-ms, default 1000 ms). Between ops the bench waits
  * a random 0–1 s so that ops land at every phase of the polling timer. p99 of 20 samples is the largest one
- * (nearest rank). Needs /usr/bin/chromium. Not a test: timings depend on the machine.
+ * (nearest rank). Ratios follow the benches' convention: baseline / value, above 1 is better (notifications
+ * faster than polling). Needs /usr/bin/chromium. Not a test: timings depend on the machine.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
 import { asInvoiceId } from '../src/model/ids.ts';
 import { Replica } from '../src/sync/replica.ts';
@@ -22,19 +22,13 @@ import { loadOpValidator } from '../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../src/sync/store.ts';
 import { startViewer } from '../src/viewer/server.ts';
 import { startTestPods, type TestParty } from '../test/support/pods.ts';
+import { arg, figure, machine, note, quick, report } from './lib.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const quick = process.argv.includes('--quick');
-const json = process.argv.includes('--json');
 const n = Number(arg('--n') ?? (quick ? 5 : 20));
 const pollMs = Number(arg('--poll-ms') ?? 1000);
-const note = (message: string) => (json ? process.stderr : process.stdout).write(`${message}\n`);
 
 if (!existsSync(CHROMIUM)) {
   console.error(`bench/propagation.ts needs Chromium at ${CHROMIUM}: apt-get install -y chromium`);
@@ -56,7 +50,7 @@ function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop'
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-note(`Starting two in-memory pods and Chromium (node ${process.version}, ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, load ${loadavg()[0]?.toFixed(2)})…`);
+note(`Starting two in-memory pods and Chromium (${machine()})…`);
 const pods = await startTestPods();
 let browser: Browser | undefined;
 try {
@@ -111,20 +105,12 @@ try {
   };
   const a = stats(live);
   const b = stats(polled);
-  const figures = [
-    { name: 'propagation_median', value: a.median, unit: 'ms', baseline: b.median, ratio: +(a.median / b.median).toFixed(3) },
-    { name: 'propagation_p99', value: a.p99, unit: 'ms', baseline: b.p99, ratio: +(a.p99 / b.p99).toFixed(3) },
-  ];
-  if (json) {
-    for (const figure of figures) console.log(JSON.stringify(figure));
-  } else {
-    console.log(`\nPUT → page shows the op, ${n} ops per mode (polling baseline every ${pollMs} ms):`);
-    console.table([
-      { mode: 'Solid Notifications (WebSocketChannel2023)', 'median ms': a.median, 'p99 ms': a.p99, 'min ms': a.min, 'max ms': a.max },
-      { mode: `polling every ${pollMs} ms (baseline)`, 'median ms': b.median, 'p99 ms': b.p99, 'min ms': b.min, 'max ms': b.max },
-    ]);
-    console.log(`median ratio ${figures[0]!.ratio}, p99 ratio ${figures[1]!.ratio} (notifications / polling; lower is better)`);
-  }
+  const baseline = `polling every ${pollMs} ms`;
+  report(`Propagation, PUT → page shows the op, ${n} ops per mode`, [
+    figure('propagation median (Solid Notifications, WebSocketChannel2023)', a.median, 'ms', { name: `${baseline}, median`, value: b.median }),
+    figure('propagation p99 (Solid Notifications)', a.p99, 'ms', { name: `${baseline}, p99`, value: b.p99 }),
+  ]);
+  note(`min / max: notifications ${a.min} / ${a.max} ms, polling ${b.min} / ${b.max} ms`);
 } finally {
   await browser?.close();
   await pods.stop();

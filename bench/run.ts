@@ -6,10 +6,11 @@
  *   bench/fold.ts         fold vs Automerge, 1k / 10k / 100k ops, peak heap, growth
  *   bench/ingest.ts       judging fetched ops (parse, strict read, hash) per CPU-second, vs n3's parse alone
  *   bench/sync.ts         cold and incremental sync on real pods vs plain GETs, writes and batches
- *   bench/propagation.ts  (if present) write-to-viewer latency, notifications vs polling
+ *   bench/propagation.ts  write-to-viewer latency, notifications vs polling
  *   bench/cli-start.ts    wall time of one fedinvoice command (--help, warm show, warm write) vs node -e 0
  *
- * `--only fold,sync` runs a subset.
+ * `--only fold,sync` runs a subset. A bench file that is missing, or a name --only does not know, is an error.
+ * `npm run soak` (bench/soak.ts) is not among them: it runs for as long as it is told, not in CI.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,14 +20,22 @@ import { arg, machine, note } from './lib.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--only' && all[i - 1] !== '--only');
 const only = arg('--only')?.split(',');
-const benches = ['fold', 'ingest', 'sync', 'propagation', 'cli-start'].filter((name) => !only || only.includes(name));
+const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start'];
+const unknown = only?.filter((name) => !ALL.includes(name)) ?? [];
+if (unknown.length) {
+  note(`--only names no bench called ${unknown.join(', ')}: the benches are ${ALL.join(', ')}`);
+  process.exit(1);
+}
+const benches = ALL.filter((name) => !only || only.includes(name));
 
 note(`fedinvoice benches — ${machine()}`);
 let failed = 0;
 for (const name of benches) {
   const file = `${here}${name}.ts`;
   if (!existsSync(file)) {
-    note(`(bench/${name}.ts is not there: skipped)`);
+    // A bench that is gone must not pass as "nothing to report": CI would keep going without its figures.
+    note(`bench/${name}.ts is missing: restore it, or take it out of bench/run.ts's list`);
+    failed++;
     continue;
   }
   note(`\n# bench/${name}.ts ${passThrough.join(' ')}`);

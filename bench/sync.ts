@@ -22,7 +22,7 @@ import { opToTurtle } from '../src/rdf/codec.ts';
 import type { Replica } from '../src/sync/replica.ts';
 import { joinedReplica, opsIn, putPack, putSingles, seedNegotiation } from '../test/sync/seed-pods.ts';
 import { startTestPods } from '../test/support/pods.ts';
-import { arg, figure, note, quick, report, type Figure } from './lib.ts';
+import { arg, computed, figure, note, quick, report, type Figure } from './lib.ts';
 
 const total = Number(arg('--ops') ?? (quick ? 100 : 1000));
 const rounds = quick ? 1 : 2;
@@ -84,7 +84,7 @@ try {
   await (await joinedReplica(pods.seller, 'seller', 'mobile', seeded, { useCheckpoints: false })).sync(seeded.invoiceId); // warm-up, like the floor's
   const plain = await coldSync(false);
   figures.push(figure(`cold sync, ${seeded.ops.length} ops, no packing`, plain.ms, 'ms', floorBaseline, { text: '≤ 1.2× the floor', met: plain.ms <= 1.2 * floor.ms }));
-  figures.push(figure('cold sync, no packing: requests', plain.requests, 'requests', { name: 'one GET per op', value: urls.length }));
+  figures.push(figure('cold sync, no packing: requests', plain.requests, 'requests', computed('one GET per op', urls.length)));
 
   // A device of each party writes a checkpoint of its single ops (what Replica does every `checkpointEvery` ops).
   start = performance.now();
@@ -97,7 +97,7 @@ try {
 
   const packed = await coldSync(true);
   figures.push(figure(`cold sync, ${seeded.ops.length} ops, with checkpoints`, packed.ms, 'ms', floorBaseline, { text: '≥ 5× faster than the floor', met: floor.ms / packed.ms >= 5 }));
-  figures.push(figure('cold sync with checkpoints: requests', packed.requests, 'requests', { name: 'one GET per op', value: urls.length }));
+  figures.push(figure('cold sync with checkpoints: requests', packed.requests, 'requests', computed('one GET per op', urls.length)));
 
   // ---- incremental ----
   const device = packed.replica;
@@ -138,9 +138,9 @@ try {
   const batchMs = performance.now() - start;
   if (batch.outbox.pushed !== batchSize) throw new Error(`batch: ${batch.outbox.error}`);
   figures.push(figure(`writes: a batch of ${batchSize} ops (Replica.writeBatch)`, (batchSize / batchMs) * 1000, 'ops/s', { name: 'Replica.write one by one', value: writeRate }));
-  figures.push(figure(`writes: requests for a batch of ${batchSize} ops`, writer.requests - before, 'requests', { name: 'one PUT per op', value: batchSize }, { text: 'one request', met: writer.requests - before === 1 }));
+  figures.push(figure(`writes: requests for a batch of ${batchSize} ops`, writer.requests - before, 'requests', computed('one PUT per op', batchSize), { text: 'one request', met: writer.requests - before === 1 }));
   const readBack = await device.sync(seeded.invoiceId);
-  figures.push(figure(`incremental, a ${batchSize}-op batch: requests`, readBack.requests, 'requests', { name: 'one GET per op', value: batchSize + 2 }, { text: '2 listings + 1 pack', met: readBack.requests === 3 && readBack.newOps === batchSize }));
+  figures.push(figure(`incremental, a ${batchSize}-op batch: requests`, readBack.requests, 'requests', computed('2 listings + one GET per op', batchSize + 2), { text: '2 listings + 1 pack', met: readBack.requests === 3 && readBack.newOps === batchSize }));
 } finally {
   await pods.stop();
 }

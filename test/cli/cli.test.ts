@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,18 @@ async function writeProfile(party: TestParty, business: string, device: string):
   secrets.push(credentials.secret);
   const profile: DeviceProfile = { name, business, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
   await writeFileAtomic(join(dataDir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2));
+}
+
+/** Every file and folder under `root` (itself included), with its permission bits. */
+async function modesUnder(root: string): Promise<Array<{ path: string; file: boolean; mode: number }>> {
+  const found: Array<{ path: string; file: boolean; mode: number }> = [];
+  const visit = async (path: string) => {
+    const info = await stat(path);
+    found.push({ path, file: info.isFile(), mode: info.mode & 0o777 });
+    if (info.isDirectory()) for (const name of (await readdir(path)).sort()) await visit(join(path, name));
+  };
+  await visit(root);
+  return found;
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -163,7 +175,13 @@ describe('fedinvoice CLI', () => {
     expect(unknownInvoice.err).toContain('invoice NOPE is not known on this device');
   });
 
-  it('keeps profiles private: mode 0600', async () => {
-    expect((await stat(join(dataDir, 'profiles', 'buyer-desktop.json'))).mode & 0o777).toBe(0o600);
+  it('keeps what it writes private: every folder of its device stores 0700, every file 0600', async () => {
+    // The profiles were written by this test, not by the CLI (`npm start` writes them; their modes are tested in
+    // test/pod/local-pods.test.ts). What the CLI wrote itself is each profile's device store: ops, invoice
+    // references, container states, the outbox.
+    const written = await modesUnder(join(dataDir, 'devices'));
+    expect(written.filter((entry) => entry.file).map((entry) => entry.path)).toEqual(expect.arrayContaining([expect.stringMatching(/buyer-desktop\/invoices\/0001-03\/ops\.jsonl$/), expect.stringMatching(/seller-mobile\/invoices\/0001-03\/ref\.json$/)]));
+    const expected = written.map(({ path, file }) => `${path} ${file ? '600' : '700'}`);
+    expect(written.map(({ path, mode }) => `${path} ${mode.toString(8)}`)).toEqual(expected);
   });
 });

@@ -5,7 +5,7 @@ import { opToTurtle } from '../../src/rdf/codec.ts';
 import { parseOpTurtle, parseOpTurtles } from '../../src/rdf/op-resource.ts';
 import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
-import { fcParams } from '../support/fc.ts';
+import { fcParams, PROPERTY_RUNS } from '../support/fc.ts';
 import { arbitraryOp } from '../support/op-arbitraries.ts';
 
 // The crawler validates single op resources in batches (cheaper per op); every document must get exactly the verdict
@@ -40,7 +40,7 @@ describe('parseOpTurtles', () => {
         const together = await parseOpTurtles(documents, validator);
         expect(together).toEqual(alone);
       }),
-      fcParams(process.env.CI ? 300 : 100),
+      fcParams(PROPERTY_RUNS),
     );
   });
 

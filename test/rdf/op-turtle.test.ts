@@ -9,7 +9,7 @@ import { parseOpTurtle } from '../../src/rdf/op-resource.ts';
 import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { FI } from '../../src/rdf/vocabulary.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
-import { fcParams } from '../support/fc.ts';
+import { fcParams, PROPERTY_RUNS } from '../support/fc.ts';
 import { arbitraryOp, opArbitraries } from '../support/op-arbitraries.ts';
 
 const BASE = 'https://seller.example/invoices/inv-1/ops/';
@@ -34,7 +34,7 @@ describe('op → Turtle → op', () => {
         expect(back).toStrictEqual(op);
         expect(back.id).toBe(op.id);
       }),
-      fcParams(process.env.CI ? 1000 : 300),
+      fcParams(PROPERTY_RUNS),
     );
   });
 
@@ -89,8 +89,9 @@ describe('op → Turtle → op', () => {
         fi:wallTime "2024-01-01T00:00:00.000Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> ; fi:counter 0 ;
         fi:dep ${h('c')}, ${h('a')} ; fi:termsHash "${'f'.repeat(64)}" ; fi:head ${h('e')}, ${h('d')}, ${h('e')} .`;
     const result = await parseOpTurtle(turtle, BASE + 'x', validator);
-    expect(result.ok).toBe(true);
-    if (!result.ok || result.op.type !== 'Propose') return;
+    // Fails loudly rather than returning early: an early return would turn the expectations below into a pass.
+    if (!result.ok) expect.fail(`the Propose did not parse: ${result.reason}`);
+    if (result.op.type !== 'Propose') expect.fail(`parsed as ${result.op.type}, not Propose`);
     expect(result.op.deps).toEqual(['a'.repeat(64), 'c'.repeat(64)]);
     expect(result.op.payload.heads).toEqual(['d'.repeat(64), 'e'.repeat(64)]);
   });

@@ -9,6 +9,7 @@ import { parseOpTurtle } from '../../src/rdf/op-resource.ts';
 import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { FI, SCHEMA } from '../../src/rdf/vocabulary.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
+import { fcParams, PROPERTY_RUNS } from '../support/fc.ts';
 import { opArbitraries } from '../support/op-arbitraries.ts';
 
 const { namedNode, literal, quad, blankNode } = DataFactory;
@@ -290,7 +291,7 @@ describe('document structure', () => {
         const result = await parseOpTurtle(text, BASE, validator);
         expect(typeof result.ok).toBe('boolean');
       }),
-      { numRuns: 200 },
+      fcParams(PROPERTY_RUNS),
     );
   });
 });

@@ -77,14 +77,17 @@ describe('a CLI killed between its outbox and its PUT', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     const before = await listContainer(pods.buyer.devices.desktop.fetch, container);
-    expect(before.notModified ? [] : before.members).not.toContain(`${container}${opId}`);
+    // A 304 would hold no members, and "not listed" would pass without looking: it must be a real listing.
+    if (before.notModified) expect.fail('the listing without an ETag answered 304');
+    expect(before.members).not.toContain(`${container}${opId}`);
 
     // The next run (any command: sync here) pushes it.
     const next = await cli('sync', 'CRASH-1', '--profile', 'buyer-desktop');
     expect(next.code).toBe(0);
     expect(existsSync(join(outbox, `${opId}.json`))).toBe(false);
     const after = await listContainer(pods.buyer.devices.desktop.fetch, container);
-    const members = after.notModified ? [] : after.members;
+    if (after.notModified) expect.fail('the listing without an ETag answered 304');
+    const members = after.members;
     expect(members.filter((url) => url === `${container}${opId}`)).toHaveLength(1);
     const shown = JSON.parse((await cli('show', 'CRASH-1', '--json', '--profile', 'seller-desktop')).out) as FoldedInvoice;
     expect(shown.items[0]).toMatchObject({ productCode: 'beans', desired: 7 });

@@ -125,7 +125,9 @@ export async function startMiniPod(port = 0): Promise<MiniPod> {
     start: async () => {
       if (server) return;
       const next = http.createServer(handler);
-      next.keepAliveTimeout = 1000;
+      // Long: undici closes a kept-alive connection 1 s before the server's announced timeout, so a 1 s timeout
+      // would cost a new connection for every request.
+      next.keepAliveTimeout = 60_000;
       await new Promise<void>((resolve, reject) => {
         next.once('error', reject);
         next.listen(boundPort, '127.0.0.1', () => resolve());

@@ -3,6 +3,7 @@ import { compareClocks, ZERO_CLOCK } from '../../src/model/clock.ts';
 import { fold } from '../../src/model/fold.ts';
 import { asContainerUrl, asInvoiceId, asWebId, type ContainerUrl, type InvoiceId, type OpId } from '../../src/model/ids.ts';
 import type { AnyOp, Hlc, OpType, PayloadByType, SourcedOp } from '../../src/model/ops.ts';
+import { CALM, decide, type Persona } from './lifecycle.ts';
 import { createPayload, BUYER, SELLER } from './sim.ts';
 
 /**
@@ -19,8 +20,14 @@ export interface NegotiationOptions {
   hostileRate?: number;
   /** Chance per step of a pairwise sync. */
   syncRate?: number;
-  /** 'random': status ops (propose, accept, ship, …) attempted along the way (folds: keep `ops` small); 'end': a full flow to "received and paid" at the end. */
+  /**
+   * 'random': along the way, devices take the lifecycle's next step as their own view calls for it (propose, accept,
+   * ship, pay, receive, dispute, change after agreement, and a few mistakes: test/support/lifecycle.ts; each step
+   * folds, so keep `ops` small); 'end': a full flow to "received and paid" at the end.
+   */
   statusFlow?: 'random' | 'end' | 'none';
+  /** With 'random': the chance per step that a device takes its lifecycle step (default 0.6). */
+  statusRate?: number;
   /** Add a carrier participant that writes tracking and comments. */
   carrier?: boolean;
 }
@@ -156,23 +163,20 @@ export function generateNegotiation(options: NegotiationOptions): Negotiation {
     }
   };
 
-  /** A device takes the next step its own view allows, as a person at that device would. */
-  const tryStatus = (device: GenDevice) => {
+  /**
+   * A device takes the next step of the lifecycle its own view calls for (test/support/lifecycle.ts), as a person at
+   * that device would; when it waits for the other party, it first hears from one of that party's devices.
+   */
+  const advance = (device: GenDevice) => {
     if (device.side === 'carrier') return;
     const side = device.side;
-    const view = fold(knownOps(device), { invoiceId });
-    try {
-      if (random() < 0.02) write(device, 'Dispute', { reason: 'goods damaged' });
-      else if (view.agreement && side === 'seller') write(device, view.shipped && random() < 0.5 ? 'MarkPaid' : 'MarkShipped', {});
-      else if (view.agreement && side === 'buyer') write(device, 'MarkReceived', {});
-      else if (view.proposal && view.proposal.side !== side && random() < 0.7) write(device, 'Accept', acceptanceOf(view, side));
-      else if (side === 'seller' && view.notProposable?.includes('no quoted price')) {
-        const unpriced = view.items.find((line) => line.qty > 0 && line.unitPrice === null)!;
-        write(device, 'QuoteItem', { product: unpriced.productCode, unitPrice: amount(), taxRate: rate() });
-      } else write(device, 'Propose', proposalOf(view));
-    } catch {
-      // Nothing this device's view allows right now: it simply does not act.
+    let decision = decide(fold(knownOps(device), { invoiceId }), side, random, persona);
+    if ('waitsFor' in decision) {
+      syncPair(device, pick(devices.filter((other) => other.side !== side && other.side !== 'carrier')));
+      decision = decide(fold(knownOps(device), { invoiceId }), side, random, persona);
     }
+    // Mistakes are written too: unlike a Replica, the generator does not refuse them, so the fold must.
+    if ('move' in decision) write(device, decision.move.type, decision.move.payload);
   };
 
   write(devices[0]!, 'CreateInvoice', createPayload('EUR'));
@@ -183,6 +187,12 @@ export function generateNegotiation(options: NegotiationOptions): Negotiation {
     for (const device of devices) syncPair(device, seller);
   }
 
+  // How this negotiation goes: whether and when a party disputes, and a few mistakes the fold must reject.
+  // (Drawn only for 'random', so that the other flows generate the same ops as before for the same seed.)
+  const persona: Persona =
+    options.statusFlow === 'random'
+      ? { disputeAt: pick(['never', 'never', 'never', 'never', 'negotiating', 'agreed', 'received', 'received'] as const), disputer: pick(['buyer', 'seller'] as const), mistakeRate: 0.05 }
+      : CALM;
   const syncRate = options.syncRate ?? 0.2;
   while (all.length < options.ops) {
     now += Math.floor(random() * 3);
@@ -193,8 +203,8 @@ export function generateNegotiation(options: NegotiationOptions): Negotiation {
       continue;
     }
     const device = pick(devices);
-    if (options.statusFlow === 'random' && random() < 0.12) {
-      tryStatus(device);
+    if (options.statusFlow === 'random' && random() < (options.statusRate ?? 0.6)) {
+      advance(device);
       continue;
     }
     if (device.side !== 'carrier' && random() < (options.hostileRate ?? 0)) {
