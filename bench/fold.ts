@@ -49,11 +49,24 @@ function peakOf(run: () => void): { heapMB: number; externalMB: number } {
   return { heapMB: (peak - base.heapUsed) / 2 ** 20, externalMB: Math.max(0, end.external + end.arrayBuffers - base.external - base.arrayBuffers) / 2 ** 20 };
 }
 
+/** Fewer timed runs for the larger folds, the same for the fold and for Automerge. */
+function roundsFor(n: number): number {
+  if (n >= 100_000) return 3;
+  if (n >= 10_000) return 5;
+  return 10;
+}
+
 type Doc = {
   status: string;
   buyerInfo: string;
   sellerInfo: string;
-  products: Record<string, { desired?: Automerge.Counter; available?: Automerge.Counter; requested?: boolean; quote?: { unitPrice: string; taxRate: string }; bid?: { unitPrice: string; taxRate: string } }>;
+  products: Record<string, {
+    desired?: Automerge.Counter;
+    available?: Automerge.Counter;
+    requested?: boolean;
+    quote?: { unitPrice: string; taxRate: string };
+    bid?: { unitPrice: string; taxRate: string };
+  }>;
   extras: Record<string, { description: string; amount: string; taxRate: string }>;
   discounts: Record<string, { description: string; amount: string | null; percent: string | null }>;
   delivery: { date: string | null; requested: string | null; address: string | null };
@@ -152,7 +165,7 @@ for (const n of sizes) {
   const linear = buildCausalGraph(distinct.map((s) => s.op), (i) => distinct[i]!.container).order;
 
   // The same warm-up (one run) and the same number of timed runs for the fold and for Automerge.
-  const rounds = n >= 100_000 ? 3 : n >= 10_000 ? 5 : 10;
+  const rounds = roundsFor(n);
   const ours = await best(() => fold(sourced, options), rounds);
   const first = firstFolds(sourced, options, rounds);
   // Automerge's JS heap grows past 4 GB applying 100k one-change-per-op changes (this process ran out of memory):

@@ -42,9 +42,20 @@ export interface Goal {
 
 const higherIsBetter = (unit: string) => unit.endsWith('/s');
 
+/** How many times better than the baseline (above 1 is better), or null when there is nothing to compare. */
+function ratioOf(value: number, unit: string, baseline: { name: string; value: number } | null): number | null {
+  if (baseline === null || baseline.value === 0 || value === 0) return null;
+  return higherIsBetter(unit) ? value / baseline.value : baseline.value / value;
+}
+
+function goalList(goal: Goal | readonly Goal[] | undefined): Goal[] {
+  if (goal === undefined) return [];
+  return 'text' in goal ? [goal] : [...goal];
+}
+
 export function figure(name: string, value: number, unit: string, baseline: { name: string; value: number } | null, goal?: Goal | readonly Goal[]): Figure {
-  const ratio = baseline === null || baseline.value === 0 || value === 0 ? null : higherIsBetter(unit) ? value / baseline.value : baseline.value / value;
-  const goals = goal === undefined ? [] : 'text' in goal ? [goal] : [...goal];
+  const ratio = ratioOf(value, unit, baseline);
+  const goals = goalList(goal);
   return {
     name,
     value: round(value),
@@ -60,7 +71,11 @@ export function computed(name: string, value: number): { name: string; value: nu
   return { name: `${name} (computed, not measured)`, value };
 }
 
-const round = (x: number): number => (Math.abs(x) >= 100 ? Math.round(x) : Math.abs(x) >= 1 ? +x.toFixed(2) : +x.toPrecision(3));
+function round(x: number): number {
+  if (Math.abs(x) >= 100) return Math.round(x);
+  if (Math.abs(x) >= 1) return +x.toFixed(2);
+  return +x.toPrecision(3);
+}
 
 export function machine(): string {
   const [one, five] = loadavg();

@@ -19,7 +19,16 @@ async function writeProfile(party: TestParty, business: string, device: string):
   const name = `${business}-${device}`;
   const credentials = await createClientCredentials(party.baseUrl, party.email, party.password, `cli-${name}`, party.webId);
   secrets.push(credentials.secret);
-  const profile: DeviceProfile = { name, business, device, webId: party.webId, podRoot: party.podRoot, oidcIssuer: party.baseUrl, clientId: credentials.id, clientSecret: credentials.secret };
+  const profile: DeviceProfile = {
+    name,
+    business,
+    device,
+    webId: party.webId,
+    podRoot: party.podRoot,
+    oidcIssuer: party.baseUrl,
+    clientId: credentials.id,
+    clientSecret: credentials.secret,
+  };
   await writeFileAtomic(join(dataDir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2));
 }
 

@@ -68,6 +68,7 @@ const SELLER_WEIGHTS: Array<[OpType, number]> = [
   ['AddDiscount', 3], ['RemoveDiscount', 2], ['ProposeDeliveryDate', 3], ['SetPaymentTerms', 2], ['SetSellerInfo', 2], ['Comment', 4],
 ];
 const CARRIER_WEIGHTS: Array<[OpType, number]> = [['SetTracking', 3], ['Comment', 1]];
+const WEIGHTS_BY_SIDE: Partial<Record<string, Array<[OpType, number]>>> = { buyer: BUYER_WEIGHTS, seller: SELLER_WEIGHTS };
 const HOSTILE_TYPES: OpType[] = ['QuoteItem', 'AddToCart', 'SetSellerInfo', 'SetBuyerInfo', 'AddDiscount', 'MarkShipped'];
 
 export interface Negotiation {
@@ -212,7 +213,7 @@ export function generateNegotiation(options: NegotiationOptions): Negotiation {
       write(device, type, payloadFor(type, device));
       continue;
     }
-    const table = device.side === 'buyer' ? BUYER_WEIGHTS : device.side === 'seller' ? SELLER_WEIGHTS : CARRIER_WEIGHTS;
+    const table = WEIGHTS_BY_SIDE[device.side] ?? CARRIER_WEIGHTS;
     const type = weighted(table);
     write(device, type, payloadFor(type, device));
   }
