@@ -20,7 +20,7 @@ import { QuadIndex } from '../../src/rdf/quad-index.ts';
 import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { compactIri, FI, RDF_TYPE, XSD } from '../../src/rdf/vocabulary.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
-import { fcParams } from '../support/fc.ts';
+import { fcParams, PROPERTY_RUNS } from '../support/fc.ts';
 import { arbitraryOp, hex64, opArbitraries, valueArbitrary } from '../support/op-arbitraries.ts';
 import { boundCases, fieldsOf, type BoundCase } from '../support/table-bounds.ts';
 
@@ -88,7 +88,7 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
         const read = decodeOpTurtle(opToTurtle(op), BASE);
         expect(read.ok && read.op).toStrictEqual(op);
       }),
-      fcParams(process.env.CI ? 1000 : 300),
+      fcParams(PROPERTY_RUNS),
     );
   });
 
@@ -139,7 +139,7 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
       reached.add(c.id);
     };
     // Every case once, on a generated op of its type, then random cases on random ops.
-    const params = fcParams(process.env.CI ? 2000 : 500);
+    const params = fcParams(PROPERTY_RUNS);
     for (const [i, c] of cases.entries()) await run(c, sampleOp(c.type, params.seed + i));
     const caseAndOp = fc
       .nat(cases.length - 1)
@@ -149,7 +149,8 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
   }, 600_000);
 
   it('reads a pack the same way, SHACL first or the reader alone, with valid and mutated ops side by side', async () => {
-    const params = fcParams(process.env.CI ? 100 : 30);
+    // Each run reads packs through SHACL (about a hundred times the reader's cost per op): 100 runs, said in ARCHITECTURE.md.
+    const params = fcParams(100);
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat(cases.length - 1), { minLength: 1, maxLength: 12 }), fc.integer(), async (picked, seed) => {
