@@ -189,7 +189,7 @@ describe('fedinvoice CLI', () => {
     // test/pod/local-pods.test.ts). What the CLI wrote itself is each profile's device store: ops, invoice
     // references, container states, the outbox.
     const written = await modesUnder(join(dataDir, 'devices'));
-    expect(written.filter((entry) => entry.file).map((entry) => entry.path)).toEqual(expect.arrayContaining([expect.stringMatching(/buyer-desktop\/invoices\/0001-03\/ops\.jsonl$/), expect.stringMatching(/seller-mobile\/invoices\/0001-03\/ref\.json$/)]));
+    expect(written.filter((entry) => entry.file).map((entry) => entry.path)).toEqual(expect.arrayContaining([expect.stringMatching(/buyer-desktop\/invoices\/0001-03\.[0-9a-f]{32}\/ops\.jsonl$/), expect.stringMatching(/seller-mobile\/invoices\/0001-03\.[0-9a-f]{32}\/ref\.json$/)]));
     const expected = written.map(({ path, file }) => `${path} ${file ? '600' : '700'}`);
     expect(written.map(({ path, mode }) => `${path} ${mode.toString(8)}`)).toEqual(expected);
   });
