@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
+import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
 import type { DeviceProfile } from '../../src/pod/profile.ts';
@@ -51,7 +52,7 @@ describe('a CLI killed between its outbox and its PUT', () => {
   it('loses nothing: the next run pushes the op, once', async () => {
     expect((await cli('create', 'CRASH-1', '--profile', 'buyer-desktop', '--with', 'seller-desktop', '--name', 'Michiel', '--counterparty-name', 'George')).code).toBe(0);
     expect((await cli('join', 'CRASH-1', '--profile', 'seller-desktop', '--with', 'buyer-desktop')).code).toBe(0);
-    const container = `${pods.buyer.podRoot}invoices/CRASH-1/ops/`;
+    const container = `${pods.buyer.podRoot}invoices/${invoiceKeyOf(pods.buyer.podRoot, 'CRASH-1')}/ops/`;
     const outbox = join(dataDir, 'devices', 'buyer-desktop', 'outbox');
 
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', HOOK, 'src/cli/entry.ts', '--data', dataDir, '--profile', 'buyer-desktop', 'add-to-cart', 'CRASH-1', 'beans', '7'], {
