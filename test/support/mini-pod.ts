@@ -8,6 +8,9 @@
  *   PUT              creates missing parent containers; `If-None-Match: *` on an existing resource → 412;
  *                    a container PUT (Link rel=type ldp:BasicContainer, or URL ending in '/') creates a container
  *
+ * `startMiniPod(port, { etags: false })` answers like a Solid server that sends no ETags (so a listing is never
+ * answered 304); it never offers notifications either way (no storage description is linked).
+ *
  * No authentication or access control: it exists so that a thousand fault-injected schedules can run over the real
  * `fetch` and real sockets in seconds, where a Community Solid Server needs ~8 ms per authenticated request.
  * Access control is tested on real CSS (test/pod/access.test.ts, test/security/*). `stop()` + `start()` keeps the
@@ -34,7 +37,13 @@ export interface MiniPod {
 
 let etagCounter = 0;
 
-export async function startMiniPod(port = 0): Promise<MiniPod> {
+export interface MiniPodOptions {
+  /** Send ETags and answer `If-None-Match` with 304 (default true, as CSS does). */
+  readonly etags?: boolean;
+}
+
+export async function startMiniPod(port = 0, options: MiniPodOptions = {}): Promise<MiniPod> {
+  const sendEtags = options.etags ?? true;
   const entries = new Map<string, Entry>([['/', { container: true, body: '', etag: ++etagCounter }]]);
   const handled: Record<string, number> = {};
   let server: http.Server | undefined;
@@ -82,12 +91,12 @@ export async function startMiniPod(port = 0): Promise<MiniPod> {
           return;
         }
         const etag = `"${entry.etag}-text/turtle"`;
-        if (entry.container && request.headers['if-none-match'] === etag) {
+        if (sendEtags && entry.container && request.headers['if-none-match'] === etag) {
           response.writeHead(304, { etag }).end();
           return;
         }
         const body = Buffer.from(entry.container ? listing(path) : entry.body, 'utf8');
-        response.writeHead(200, { 'content-type': 'text/turtle', 'content-length': body.length, etag, link: aclLink });
+        response.writeHead(200, { 'content-type': 'text/turtle', 'content-length': body.length, ...(sendEtags ? { etag } : {}), link: aclLink });
         response.end(method === 'HEAD' ? undefined : body);
         return;
       }
