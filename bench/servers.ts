@@ -55,7 +55,8 @@ try {
       const response = await fetch(`${viewer.url}invoices/${encodeURIComponent(invoiceId)}/events`, { signal: events.signal });
       const reading = (async () => {
         const decoder = new TextDecoder();
-        for await (const chunk of response.body!) renders += decoder.decode(chunk).split('event: invoice').length - 1;
+        const reader = response.body!.getReader();
+        for (let read = await reader.read(); !read.done; read = await reader.read()) renders += decoder.decode(read.value).split('event: invoice').length - 1;
       })().catch(() => undefined);
       const before = counts(pod);
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));

@@ -85,8 +85,10 @@ export class LiveInvoice {
               void this.sync();
             },
             onStatus: (status) => {
-              // A channel that drops may mean its pod went away: find out now rather than at the next poll.
-              if (status.state === 'down') void this.sync();
+              // A channel that drops may mean its pod went away: find out now rather than at the next poll. Not a
+              // channel that failed to open: its pod was just read, and syncing again would only retry it again.
+              const was = this.current.pods.find((pod) => pod.container === status.container)?.channel?.state;
+              if (status.state === 'down' && was === 'live') void this.sync();
               options.log?.(`notifications for ${status.container}: ${status.state}${status.error ? ` (${status.error})` : ''}`);
               const pods = this.current.pods.map((pod) => (pod.container === status.container ? { ...pod, channel: status } : pod));
               this.publish({ ...this.current, pods, mode: this.mode(), newOps: 0 });

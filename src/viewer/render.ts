@@ -265,6 +265,7 @@ function howPodIsRead(pod: PodStatus): Html {
     return html`<span class="dot live" aria-hidden="true"></span> subscribed (live)${untilFirstOp}`;
   }
   if (channel.state === 'connecting') return html`<span class="dot polling" aria-hidden="true"></span> subscribing…`;
+  if (channel.state === 'unavailable') return html`<span class="dot polling" aria-hidden="true"></span> polling: its server offers no notifications`;
   return html`<span class="dot polling" aria-hidden="true"></span> polling: ${channel.error ?? 'no notification channel'}`;
 }
 

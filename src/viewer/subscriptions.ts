@@ -1,15 +1,22 @@
 /**
  * Keeps one WebSocketChannel2023 subscription per watched op container, and keeps it alive: a channel that
- * closes or cannot be opened (pod down, token refused, no notification service) is retried with backoff, and
- * at once when `retry()` says the pod answers again. Every notification, and every (re)opened channel (ops
- * may have been written while it was down), calls `onChange(container)`: the caller re-syncs.
+ * closes or cannot be opened (pod down, token refused) is retried with backoff, and at once when `retry()` says the
+ * pod answers again. Every notification, and every (re)opened channel (ops may have been written while it was
+ * down), calls `onChange(container)`: the caller re-syncs.
+ *
+ * Servers differ (see docs/servers.md). One that offers no notifications at all (no storage description, no
+ * subscription service for the channel type) leaves the channel `unavailable`: asked again only after
+ * `unavailableRetryMs`, never at once. The backoff only starts over once a channel has stayed open for
+ * `maxBackoffMs`: a failed discovery, or a channel the server closes as soon as it opens, never resets it, so a
+ * pod that answers listings but not subscriptions cannot make the caller loop.
  */
 import WebSocket from 'ws';
 import { messageOf } from '../model/errors.ts';
-import { isDenied, isNotFound } from '../pod/http-error.ts';
-import { discoverSubscriptionService, subscribe, WEBSOCKET_CHANNEL_2023 } from './notifications.ts';
+import { isDenied, isHttpError, isNotFound } from '../pod/http-error.ts';
+import { discoverSubscriptionService, NotificationsUnavailableError, subscribe, WEBSOCKET_CHANNEL_2023 } from './notifications.ts';
 
-export type ChannelState = 'connecting' | 'live' | 'down';
+/** 'unavailable': the pod offers no notification channel of this type; the caller polls. */
+export type ChannelState = 'connecting' | 'live' | 'down' | 'unavailable';
 
 export interface SubscriptionStatus {
   readonly container: string;
@@ -33,6 +40,8 @@ export interface SubscriptionsOptions {
   /** First and longest wait before reopening a channel; doubles in between. Defaults 500 ms and 15 s. */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** How long to wait before asking a pod that offers no notifications again. Default 5 minutes. */
+  readonly unavailableRetryMs?: number;
   readonly channelType?: string;
   readonly now?: () => number;
 }
@@ -41,10 +50,24 @@ interface Entry {
   status: SubscriptionStatus;
   socket: WebSocket | null;
   timer: NodeJS.Timeout | null;
+  /** Failed attempts since the last channel that stayed open: the backoff's exponent. */
   attempt: number;
   /** Bumped on every (re)connect: events of an older socket are ignored. */
   generation: number;
+  /** When the open channel opened (ms), or null. */
+  openedAt: number | null;
+  /** The channel went down because the pod could not be reached: `retry()` may reopen it at once. */
+  retryWhenReachable: boolean;
 }
+
+/** The subscription service answered that it cannot do this at all (as opposed to failing now). */
+const NOT_SUPPORTED = new Set([405, 415, 501]);
+
+/** The pod has no notification channel to offer: waiting a little would not change that. */
+const isUnsupported = (error: unknown): boolean => error instanceof NotificationsUnavailableError || (isHttpError(error) && NOT_SUPPORTED.has(error.status));
+
+/** No answer at all (status 0): the pod is down or unreachable, so its answering again is worth a try at once. */
+const isUnreachable = (error: unknown): boolean => isHttpError(error) && error.status === 0;
 
 export class Subscriptions {
   private readonly entries = new Map<string, Entry>();
@@ -57,23 +80,35 @@ export class Subscriptions {
   /** Starts watching `container` (idempotent). */
   watch(container: string): void {
     if (this.closed || this.entries.has(container)) return;
-    const entry: Entry = { status: this.statusOf(container, 'connecting', null, container), socket: null, timer: null, attempt: 0, generation: 0 };
+    const entry: Entry = {
+      status: this.statusOf(container, 'connecting', null, container),
+      socket: null,
+      timer: null,
+      attempt: 0,
+      generation: 0,
+      openedAt: null,
+      retryWhenReachable: false,
+    };
     this.entries.set(container, entry);
     void this.connect(container, entry);
   }
 
   /**
-   * The pod of `container` answered again (`hasMembers`: and the container exists): reopen a closed channel now
-   * instead of waiting for the backoff, and move a channel on the parent to the container once it exists.
+   * The pod of `container` answered again (`hasMembers`: and the container exists): reopen a channel that went
+   * down because the pod could not be reached now instead of waiting for the backoff (once: if that fails, the
+   * backoff goes on), and move a channel on the parent to the container once it exists. A channel the pod refused
+   * while answering (a failed discovery, an unavailable service) waits for its backoff: retrying it on every
+   * successful sync is what made a viewer loop.
    */
   retry(container: string, hasMembers = false): void {
     const entry = this.entries.get(container);
     if (!entry || this.closed) return;
     const onParent = entry.status.topic !== container && entry.status.state === 'live';
-    if (entry.status.state !== 'down' && !(onParent && hasMembers)) return;
+    const reachableAgain = entry.status.state === 'down' && entry.retryWhenReachable;
+    if (!reachableAgain && !(onParent && hasMembers)) return;
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
-    entry.attempt = 0;
+    entry.retryWhenReachable = false;
     void this.connect(container, entry);
   }
 
@@ -83,8 +118,8 @@ export class Subscriptions {
    */
   suspend(container: string, reason: string): void {
     const entry = this.entries.get(container);
-    if (!entry || this.closed || entry.status.state === 'down') return;
-    this.down(container, entry, reason);
+    if (!entry || this.closed || entry.status.state === 'down' || entry.status.state === 'unavailable') return;
+    this.down(container, entry, reason, { unreachable: true });
   }
 
   status(container: string): SubscriptionStatus | undefined {
@@ -109,7 +144,7 @@ export class Subscriptions {
   }
 
   private statusOf(container: string, state: ChannelState, error: string | null, topic: string): SubscriptionStatus {
-    return { container, state, since: new Date((this.options.now ?? Date.now)()).toISOString(), error, topic };
+    return { container, state, since: new Date(this.now()).toISOString(), error, topic };
   }
 
   private setStatus(entry: Entry, state: ChannelState, error: string | null, topic = entry.status.topic): void {
@@ -127,7 +162,8 @@ export class Subscriptions {
       entry.socket.terminate();
       entry.socket = null;
     }
-    this.setStatus(entry, 'connecting', entry.status.error);
+    // A channel that is down stays shown as down while it is tried again: a page need not change per attempt.
+    if (entry.status.state === 'live') this.setStatus(entry, 'connecting', null);
     const origin = new URL(container).origin;
     let receiveFrom: string;
     let topic = container;
@@ -158,7 +194,7 @@ export class Subscriptions {
         throw error;
       }
     } catch (error) {
-      if (current()) this.down(container, entry, messageOf(error));
+      if (current()) this.down(container, entry, messageOf(error), { unreachable: isUnreachable(error), unsupported: isUnsupported(error) });
       return;
     }
     if (!current()) return;
@@ -167,7 +203,7 @@ export class Subscriptions {
     entry.socket = socket;
     socket.on('open', () => {
       if (!current()) return;
-      entry.attempt = 0;
+      entry.openedAt = this.now();
       this.setStatus(entry, 'live', null, topic);
       // Ops written while the channel was not open were not notified: catch up.
       this.options.onChange(container);
@@ -178,25 +214,42 @@ export class Subscriptions {
       if (current()) this.options.onChange(container);
     });
     socket.on('error', (error) => {
-      if (current()) this.down(container, entry, `the notification channel failed (${messageOf(error).replace(/wss?:\/\/\S+/g, '…')})`);
+      if (current()) this.down(container, entry, `the notification channel failed (${messageOf(error).replace(/wss?:\/\/\S+/g, '…')})`, this.dropped(entry));
     });
     socket.on('close', () => {
-      if (current()) this.down(container, entry, 'the notification channel closed');
+      if (current()) this.down(container, entry, 'the notification channel closed', this.dropped(entry));
     });
   }
 
-  private down(container: string, entry: Entry, error: string): void {
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /**
+   * A channel that closes after staying open a while may mean the pod went away: the backoff starts over and the
+   * pod's next answer reopens it. One that closes sooner (or never opened) is a failure like any other.
+   */
+  private dropped(entry: Entry): { unreachable: boolean } {
+    const stable = entry.openedAt !== null && this.now() - entry.openedAt >= (this.options.maxBackoffMs ?? 15_000);
+    if (stable) entry.attempt = 0;
+    return { unreachable: stable };
+  }
+
+  private down(container: string, entry: Entry, error: string, why: { unreachable: boolean; unsupported?: boolean }): void {
     entry.generation++;
+    entry.openedAt = null;
+    entry.retryWhenReachable = why.unreachable;
     if (entry.socket) {
       entry.socket.removeAllListeners();
       entry.socket.on('error', () => undefined);
       entry.socket.terminate();
       entry.socket = null;
     }
-    this.setStatus(entry, 'down', error);
+    this.setStatus(entry, why.unsupported ? 'unavailable' : 'down', error);
     const min = this.options.minBackoffMs ?? 500;
     const max = this.options.maxBackoffMs ?? 15_000;
-    const wait = Math.min(max, min * 2 ** entry.attempt++);
+    const backoff = Math.min(max, min * 2 ** entry.attempt++);
+    const wait = why.unsupported ? Math.max(backoff, this.options.unavailableRetryMs ?? 300_000) : backoff;
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = setTimeout(() => {
       entry.timer = null;
