@@ -36,5 +36,12 @@ export const isNotFound = (error: unknown): boolean => isHttpError(error) && err
 /** The server understood the request and refused it for good (4xx): repeating it would not help. */
 export const isRefused = (error: unknown): boolean => isHttpError(error) && error.status >= 400 && error.status < 500;
 
+/**
+ * The server will never serve this resource as asked: it cannot give it in the type asked for (406, e.g. Turtle of
+ * a binary file) or cannot convert it at all (501: what CSS answers a Turtle request for an image). Asking again
+ * gets the same answer, so a reader refuses the resource once instead of retrying it.
+ */
+export const isUnservable = (error: unknown): boolean => isHttpError(error) && (error.status === 406 || error.status === 501);
+
 /** The HTTP status of an error, 0 for anything that is not an HttpError (no answer). */
 export const statusOf = (error: unknown): number => (isHttpError(error) ? error.status : 0);

@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -53,6 +53,11 @@ export interface PodServerOptions {
   listenHost?: string;
   /** CSS log level for the file backend (the memory config logs nothing). Default 'warn'. */
   loggingLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Offer Solid Notifications (default true). False: the same server without them (no subscription service in the
+   * storage description), like other Solid servers people run; see docs/servers.md.
+   */
+  notifications?: boolean;
 }
 
 export interface PodServer {
@@ -164,10 +169,12 @@ async function startReserved(
 
   let app: App | undefined;
   let server: net.Server | undefined;
+  let config = storage === 'file' ? CSS_CONFIG_FILE : CSS_CONFIG_MEMORY;
   wrapListenOnce();
   try {
+    if (options.notifications === false) config = await withoutNotifications(config);
     app = await new AppRunner().create({
-      config: storage === 'file' ? CSS_CONFIG_FILE : CSS_CONFIG_MEMORY,
+      config,
       loaderProperties: { logLevel: 'warn', moduleState: await cssModuleState() },
       shorthand,
     });
@@ -184,6 +191,7 @@ async function startReserved(
     );
   } finally {
     if (seedFile) await rm(seedFile, { force: true });
+    if (config !== CSS_CONFIG_FILE && config !== CSS_CONFIG_MEMORY) await rm(dirname(config), { recursive: true, force: true });
   }
 
   const running = app;
@@ -230,6 +238,19 @@ async function startReserved(
     }
   }
   return podServer;
+}
+
+/**
+ * A copy of `config` (in a temp folder; the caller removes it) whose notification parts are replaced by CSS's own
+ * `disabled.json`: derived rather than kept as a second config, so the two cannot drift apart.
+ */
+async function withoutNotifications(config: string): Promise<string> {
+  const parsed = JSON.parse(await readFile(config, 'utf8')) as { import: string[] };
+  parsed.import = [...parsed.import.filter((entry) => !entry.includes('/http/notifications/')), 'css:config/http/notifications/disabled.json'];
+  const folder = await mkdtemp(join(tmpdir(), 'fedinvoice-css-config-'));
+  const derived = join(folder, 'css-config.no-notifications.json');
+  await writeFile(derived, JSON.stringify(parsed, null, 2));
+  return derived;
 }
 
 function waitListening(server: net.Server, port: number, host: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { messageOf } from '../model/errors.ts';
 import type { ContainerUrl, OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
-import { isDenied, isHttpError, isNotFound, isRetryable, statusOf } from '../pod/http-error.ts';
+import { isDenied, isHttpError, isNotFound, isRetryable, isUnservable, statusOf } from '../pod/http-error.ts';
 import { getResource, listContainer, type ContainerListing } from '../pod/resources.ts';
 import { decodeOpTurtles } from '../rdf/op-resource.ts';
 import type { OpValidator } from '../rdf/shacl.ts';
@@ -217,7 +217,11 @@ class ContainerCrawl {
   }
 
   private onFetchError(url: string, error: unknown): void {
-    if (isHttpError(error) && !isRetryable(error) && !isNotFound(error) && !isDenied(error)) {
+    if (isUnservable(error)) {
+      // Not a reason to call the pod stale and ask again on every sync: the answer would be the same.
+      this.refused.push({ url, reason: `the pod server will not serve it as Turtle (HTTP ${statusOf(error)}), so it holds no ops (a binary file?)` });
+      this.seen.add(url);
+    } else if (isHttpError(error) && !isRetryable(error) && !isNotFound(error) && !isDenied(error)) {
       // The member itself is bad (e.g. too large): judged once, never fetched again.
       this.refused.push({ url, reason: error.message });
       this.seen.add(url);

@@ -3,7 +3,8 @@
  * with the answers CSS 7.2 gives (test/pod/resources.contract.ts pins them on CSS):
  *
  *   GET container    Turtle listing with ldp:contains, an ETag; `If-None-Match: <etag>` → 304; 404 if absent
- *   GET resource     the body as stored, text/turtle, Content-Length
+ *   GET resource     the body as stored, text/turtle, Content-Length; 501 when Turtle is asked for a resource
+ *                    stored with another content type (what CSS answers for a binary file it cannot convert)
  *   HEAD             200 with `Link: <…/.acl>; rel="acl"`, or 404
  *   PUT              creates missing parent containers; `If-None-Match: *` on an existing resource → 412;
  *                    a container PUT (Link rel=type ldp:BasicContainer, or URL ending in '/') creates a container
@@ -23,6 +24,8 @@ interface Entry {
   readonly container: boolean;
   body: string;
   etag: number;
+  /** As given by the PUT; text/turtle when none was. */
+  readonly contentType?: string;
 }
 
 export interface MiniPod {
@@ -95,8 +98,13 @@ export async function startMiniPod(port = 0, options: MiniPodOptions = {}): Prom
           response.writeHead(304, { etag }).end();
           return;
         }
+        const contentType = entry.contentType ?? 'text/turtle';
+        if (contentType !== 'text/turtle' && request.headers.accept === 'text/turtle') {
+          response.writeHead(501).end();
+          return;
+        }
         const body = Buffer.from(entry.container ? listing(path) : entry.body, 'utf8');
-        response.writeHead(200, { 'content-type': 'text/turtle', 'content-length': body.length, ...(sendEtags ? { etag } : {}), link: aclLink });
+        response.writeHead(200, { 'content-type': contentType, 'content-length': body.length, ...(sendEtags ? { etag } : {}), link: aclLink });
         response.end(method === 'HEAD' ? undefined : body);
         return;
       }
@@ -111,7 +119,9 @@ export async function startMiniPod(port = 0, options: MiniPodOptions = {}): Prom
           return;
         }
         ensureParents(path);
-        entries.set(path, { container: isContainer, body: isContainer ? '' : Buffer.concat(chunks).toString('utf8'), etag: ++etagCounter });
+        const contentType = request.headers['content-type']?.split(';')[0]?.trim();
+        const stored = { container: isContainer, body: isContainer ? '' : Buffer.concat(chunks).toString('utf8'), etag: ++etagCounter };
+        entries.set(path, contentType && !isContainer ? { ...stored, contentType } : stored);
         if (!path.endsWith('.acl')) touch(parentOf(path));
         response.writeHead(entry ? 205 : 201).end();
         return;
