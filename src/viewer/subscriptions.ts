@@ -64,7 +64,8 @@ interface Entry {
 const NOT_SUPPORTED = new Set([405, 415, 501]);
 
 /** The pod has no notification channel to offer: waiting a little would not change that. */
-const isUnsupported = (error: unknown): boolean => error instanceof NotificationsUnavailableError || (isHttpError(error) && NOT_SUPPORTED.has(error.status));
+const isUnsupported = (error: unknown): boolean =>
+  error instanceof NotificationsUnavailableError || (isHttpError(error) && NOT_SUPPORTED.has(error.status));
 
 /** No answer at all (status 0): the pod is down or unreachable, so its answering again is worth a try at once. */
 const isUnreachable = (error: unknown): boolean => isHttpError(error) && error.status === 0;
@@ -194,7 +195,8 @@ export class Subscriptions {
         throw error;
       }
     } catch (error) {
-      if (current()) this.down(container, entry, messageOf(error), { unreachable: isUnreachable(error), unsupported: isUnsupported(error) });
+      const why = { unreachable: isUnreachable(error), unsupported: isUnsupported(error) };
+      if (current()) this.down(container, entry, messageOf(error), why);
       return;
     }
     if (!current()) return;
