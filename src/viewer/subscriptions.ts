@@ -119,8 +119,9 @@ export class Subscriptions {
    */
   suspend(container: string, reason: string): void {
     const entry = this.entries.get(container);
-    if (!entry || this.closed || entry.status.state === 'down' || entry.status.state === 'unavailable') return;
-    this.down(container, entry, reason, { unreachable: true });
+    if (!entry || this.closed || entry.status.state === 'unavailable') return;
+    if (entry.status.state === 'down') entry.retryWhenReachable = true;
+    else this.down(container, entry, reason, { unreachable: true });
   }
 
   status(container: string): SubscriptionStatus | undefined {
