@@ -11,6 +11,7 @@ import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { LiveInvoice, type InvoiceSnapshot } from '../../src/viewer/live.ts';
 import { renderInvoiceBody, type PageContext } from '../../src/viewer/render.ts';
+import { Subscriptions } from '../../src/viewer/subscriptions.ts';
 import { startMiniPod, type MiniPod } from '../support/mini-pod.ts';
 
 interface Request {
@@ -157,6 +158,30 @@ describe('a live viewer on a server without notifications', () => {
       await until(() => live.snapshot.invoice.comments.some((c) => c.text === 'by polling'), 5000, 'the comment to show');
     } finally {
       live.stop();
+    }
+  });
+});
+
+describe('subscribing where discovery fails', () => {
+  it('keeps its backoff however often a successful sync asks it to retry', async () => {
+    // Neither the container nor its parent exists: discovery fails with 404, a failure that is not "unreachable".
+    const container = `${pod.baseUrl}nobody/invoices/none/ops/`;
+    const heads = () => requests.filter((r) => r.method === 'HEAD' && r.url.startsWith(`${pod.baseUrl}nobody/`)).length;
+    const subscriptions = new Subscriptions({ fetch: recordingFetch, onChange: () => undefined, minBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    try {
+      subscriptions.watch(container);
+      await until(() => subscriptions.status(container)?.state === 'down', 5000, 'the channel to be down');
+      const afterFirstAttempt = heads();
+      expect(afterFirstAttempt).toBe(2); // the container, then its parent
+      // What a live invoice does after each successful poll: when that reset the backoff, each one was an attempt.
+      for (let poll = 0; poll < 30; poll++) {
+        subscriptions.retry(container);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(heads()).toBe(afterFirstAttempt);
+      expect(subscriptions.status(container)?.state).toBe('down');
+    } finally {
+      subscriptions.close();
     }
   });
 });
