@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FedinvoiceError, messageOf } from '../../src/model/errors.ts';
-import { HttpError, isDenied, isNotFound, isRefused, isRetryable, isRetryableStatus, statusOf } from '../../src/pod/http-error.ts';
+import { HttpError, isDenied, isNotFound, isRefused, isRetryable, isRetryableStatus, isUnservable, statusOf } from '../../src/pod/http-error.ts';
 
 // What callers ask of an error instead of comparing status codes.
 const at = (status: number) => new HttpError(status, 'https://pod.example/x', `HTTP ${status}`);
@@ -18,10 +18,15 @@ describe('HttpError predicates', () => {
     expect([400, 404, 499, 500, 0, 302].map((s) => isRefused(at(s)))).toEqual([true, true, true, false, false, false]);
   });
 
+  it('unservable is 406 or 501 (the server will never give the resource as asked), nothing else', () => {
+    expect([406, 501].map((s) => isUnservable(at(s)))).toEqual([true, true]);
+    expect([0, 200, 404, 415, 429, 500, 502, 503].map((s) => isUnservable(at(s)))).toEqual([false, false, false, false, false, false, false, false]);
+  });
+
   it('says no for anything that is not an HttpError', () => {
-    for (const value of [new Error('x'), new FedinvoiceError('x'), 'x', null, { status: 404 }]) {
-      const answers = [isRetryable(value), isDenied(value), isNotFound(value), isRefused(value), statusOf(value)];
-      expect(answers).toEqual([false, false, false, false, 0]);
+    for (const value of [new Error('x'), new FedinvoiceError('x'), 'x', null, { status: 404 }, { status: 501 }]) {
+      const answers = [isRetryable(value), isDenied(value), isNotFound(value), isRefused(value), isUnservable(value), statusOf(value)];
+      expect(answers).toEqual([false, false, false, false, false, 0]);
     }
     expect(statusOf(at(403))).toBe(403);
   });
