@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
-import { writeSecretJson, type DeviceProfile } from '../../src/pod/profile.ts';
+import { resumeBrowserSession } from '../../src/pod/browser-login.ts';
+import { writeSecretJson, type DeviceProfile, type StoredSession } from '../../src/pod/profile.ts';
 import { consentThroughAccountApi } from '../support/css-consent.ts';
 import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
@@ -130,6 +131,28 @@ describe('fedinvoice login', { timeout: LOAD_TIMEOUT_MS }, () => {
     const after = JSON.parse((await readProfile('acme-phone')).session!.storage[`solidClientAuthenticationUser:${profile.session!.id}`]!) as Record<string, string>;
     expect(after['publicKey']).toBe(stored['publicKey']);
     expect((await cli('whoami', '--profile', 'acme-phone')).out).toContain('login    browser login (stored session)');
+  });
+
+  it('a long-running session (the viewer) refreshes with the stored refresh token before its access token expires', async () => {
+    const profile = await readProfile('acme-phone');
+    const persisted: StoredSession[] = [];
+    const options = { issuer: pods.buyer.baseUrl, webId: pods.buyer.webId, profile: 'acme-phone', persist: async (stored: StoredSession) => void persisted.push(stored) };
+    // "Refresh when less than a day remains": every request refreshes first, as a session near its expiry would.
+    const session = await resumeBrowserSession(profile.session!, { ...options, refreshBeforeMs: 86_400_000 });
+    try {
+      const first = session.expiresAt();
+      expect(first).toBeGreaterThan(Date.now());
+      // Expiry times are whole seconds: let one pass, so that a refreshed token's expiry is a later one.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const response = await session.fetch(pods.buyer.podRoot);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+      expect(session.expiresAt()).toBeGreaterThan(first);
+      for (const stored of persisted) expect(stored.id).toBe(profile.session!.id);
+    } finally {
+      await session.logout();
+    }
+    await expect(session.fetch(pods.buyer.podRoot)).rejects.toThrow('has been logged out');
   });
 
   it('a stored login the provider no longer accepts fails the command with what to do, and queues nothing', async () => {
