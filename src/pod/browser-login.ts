@@ -135,6 +135,11 @@ export interface ResumeOptions {
   profile: string;
   /** Stores changed session entries (a new refresh token) in the profile. */
   persist: (stored: StoredSession) => Promise<void>;
+  /**
+   * The session as stored now: another process of the same device (the viewer, a command) may have refreshed
+   * meanwhile, and a provider that rotates refresh tokens accepts only the newest.
+   */
+  latest?: () => Promise<StoredSession | undefined>;
   /** Refresh when fewer than this many ms of the access token remain. Default 60 000. */
   refreshBeforeMs?: number;
 }
@@ -191,6 +196,8 @@ export async function resumeBrowserSession(stored: StoredSession, options: Resum
     if (expiresAt - Date.now() > (options.refreshBeforeMs ?? 60_000)) return;
     refreshing ??= (async () => {
       try {
+        const latest = await options.latest?.().catch(() => undefined);
+        if (latest?.id === stored.id) Object.assign(storage.entries, latest.storage);
         await refreshSession(current, { storage });
       } catch (error) {
         throw resumeError(error, options);

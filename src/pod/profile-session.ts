@@ -1,6 +1,6 @@
 import { FedinvoiceError } from '../model/errors.ts';
 import { resumeBrowserSession } from './browser-login.ts';
-import { writeSecretJson, type DeviceProfile } from './profile.ts';
+import { readDeviceProfile, writeSecretJson, type DeviceProfile } from './profile.ts';
 import { loginDevice, type DeviceSession } from './session.ts';
 
 /**
@@ -19,6 +19,7 @@ export async function loginProfile(profile: DeviceProfile, path: string): Promis
         latest = { ...latest, session: stored };
         await writeSecretJson(path, latest);
       },
+      latest: async () => (await readDeviceProfile(path)).session,
     });
   }
   if (clientId === undefined || clientSecret === undefined) throw new FedinvoiceError(`${path} holds no login; run fedinvoice login --profile ${profile.name} again.`);
