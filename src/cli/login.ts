@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { FedinvoiceError } from '../model/errors.ts';
 import { DEVICE_LABEL } from '../model/patterns.ts';
-import { readDeviceProfile, profilePath, writeSecretJson, type DeviceProfile, type StoredSession } from '../pod/profile.ts';
+import { readDeviceProfile, profilePath, writeSecretJson, type DeviceProfile } from '../pod/profile.ts';
 import type { DeviceSession } from '../pod/session.ts';
 import type { WebIdProfile } from '../pod/webid-profile.ts';
 
@@ -48,25 +48,16 @@ async function withAccount(input: LoginInput, method: Extract<LoginMethod, { kin
 /** The browser flow; a session without a refresh token could not serve a later command, so it is refused. */
 async function withBrowser(input: LoginInput, method: Extract<LoginMethod, { kind: 'browser' }>): Promise<Login> {
   const { loginInBrowser } = await import('../pod/browser-login.ts');
-  const { webId, stored } = await loginInBrowser({
+  const { webId, stored, resumable } = await loginInBrowser({
     issuer: input.issuer,
     openUrl: method.openUrl,
     clientName: `fedinvoice (${input.profile})`,
     ...(method.clientIdDocument ? { clientId: method.clientIdDocument } : {}),
   });
-  if (!hasRefreshToken(stored)) {
+  if (!resumable) {
     throw new FedinvoiceError(`${input.issuer} gave no refresh token, so later commands could not log in without a browser: log in again and allow fedinvoice to stay logged in ("remember" on the consent page).`);
   }
   return { webId, credentials: { session: stored } };
-}
-
-function hasRefreshToken(stored: StoredSession): boolean {
-  const entry = stored.storage[`solidClientAuthenticationUser:${stored.id}`];
-  try {
-    return typeof (JSON.parse(entry ?? '{}') as { refreshToken?: unknown }).refreshToken === 'string';
-  } catch {
-    return false;
-  }
 }
 
 /** The pod the WebID profile names (or the one chosen among several); the issuer must be one it trusts. */

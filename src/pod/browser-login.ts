@@ -39,11 +39,22 @@ class EntryStorage implements IStorage {
   }
 }
 
+/** Where the login library keeps a session's (or a pending login's) entries. */
+const USER_PREFIX = 'solidClientAuthenticationUser:';
+
 /** The entries one session needs later: its own, the session registry and issuer configs (not the spent states). */
 function storedSession(id: string, storage: EntryStorage): StoredSession {
-  const userPrefix = 'solidClientAuthenticationUser:';
-  const kept = Object.entries(storage.entries).filter(([key]) => !key.startsWith(userPrefix) || key === `${userPrefix}${id}`);
+  const kept = Object.entries(storage.entries).filter(([key]) => !key.startsWith(USER_PREFIX) || key === `${USER_PREFIX}${id}`);
   return { id, storage: Object.fromEntries(kept) };
+}
+
+/** Whether a stored session can be resumed without a browser: the provider gave it a refresh token. */
+function hasRefreshToken(stored: StoredSession): boolean {
+  try {
+    return typeof (JSON.parse(stored.storage[`${USER_PREFIX}${stored.id}`] ?? '{}') as { refreshToken?: unknown }).refreshToken === 'string';
+  } catch {
+    return false;
+  }
 }
 
 export interface BrowserLoginOptions {
@@ -61,6 +72,8 @@ export interface BrowserLoginOptions {
 export interface BrowserLogin {
   webId: string;
   stored: StoredSession;
+  /** False when the provider gave no refresh token: later commands could not resume the session. */
+  resumable: boolean;
 }
 
 const PAGE_DONE = '<!doctype html><meta charset="utf-8"><title>fedinvoice</title><p>Logged in. You can close this page and return to the terminal.</p>';
@@ -86,6 +99,8 @@ async function loopbackRedirect(timeoutMs: number): Promise<{ redirectUrl: strin
       else resolve(url.href);
     });
   });
+  // Awaited once the login page is open; an error redirect arriving earlier must not count as unhandled.
+  received.catch(() => undefined);
   const close = () => {
     clearTimeout(timer);
     server.closeAllConnections();
@@ -114,13 +129,14 @@ export async function loginInBrowser(options: BrowserLoginOptions): Promise<Brow
         },
       })
       .catch((error: unknown) => {
-        throw new HttpError(0, options.issuer, `The identity provider ${options.issuer} could not start a login (${messageOf(error)}); check --issuer.`, { cause: error });
+        throw new FedinvoiceError(`The identity provider ${options.issuer} could not start a login (${messageOf(error)}); check --issuer.`, { cause: error });
       });
     if (!loginUrl) throw new FedinvoiceError(`The identity provider ${options.issuer} gave no login page.`);
     await options.openUrl(loginUrl);
     const info = await session.handleIncomingRedirect(await loopback.received);
     if (!info?.isLoggedIn || !info.webId) throw new FedinvoiceError(`The login at ${options.issuer} did not give a WebID; run fedinvoice login --browser again.`);
-    return { webId: info.webId, stored: storedSession(id, storage) };
+    const stored = storedSession(id, storage);
+    return { webId: info.webId, stored, resumable: hasRefreshToken(stored) };
   } finally {
     loopback.close();
     await session.logout({ logoutType: 'app' }).catch(() => undefined);
@@ -156,10 +172,19 @@ function statusIn(error: unknown): number | undefined {
   return undefined;
 }
 
+/** Whether nothing answered: the error chain says the request never got through. */
+function isUnanswered(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (/fetch failed/i.test(e.message) || /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT)$/.test(code)) return true;
+  }
+  return false;
+}
+
 function resumeError(error: unknown, options: ResumeOptions): HttpError {
   const status = statusIn(error);
   const again = `log in again: fedinvoice login --profile ${options.profile} --browser --issuer ${options.issuer}`;
-  if (status === undefined ? /fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN/i.test(messageOf(error)) : isRetryableStatus(status)) {
+  if (status === undefined ? isUnanswered(error) : isRetryableStatus(status)) {
     return new HttpError(status ?? 0, options.issuer, `The identity provider ${options.issuer} could not be reached to resume the login of ${options.profile}; retry later.`, { cause: error });
   }
   return new HttpError(401, options.issuer, `The identity provider ${options.issuer} no longer accepts the stored login of ${options.profile} (expired or revoked); ${again}.`, { cause: error });

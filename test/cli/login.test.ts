@@ -10,7 +10,7 @@ import { createClientCredentials } from '../../src/pod/accounts.ts';
 import { resumeBrowserSession } from '../../src/pod/browser-login.ts';
 import { writeSecretJson, type DeviceProfile, type StoredSession } from '../../src/pod/profile.ts';
 import { consentThroughAccountApi } from '../support/css-consent.ts';
-import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
+import { freePort, startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
 // `fedinvoice login` and `whoami` against real Community Solid Servers: an account, client credentials, and the
 // browser flow (CSS's login and consent driven through its JSON account API, as a person's browser would).
@@ -108,7 +108,8 @@ describe('fedinvoice login', { timeout: LOAD_TIMEOUT_MS }, () => {
     expect(profile.clientSecret).toBeUndefined();
     const stored = JSON.parse(profile.session!.storage[`solidClientAuthenticationUser:${profile.session!.id}`]!) as Record<string, string>;
     expect(stored).toMatchObject({ dpop: 'true', refreshToken: expect.any(String), privateKey: expect.stringContaining('"d"') });
-    secrets.push(stored['refreshToken']!, JSON.parse(stored['privateKey']!).d as string);
+    secrets.push(stored['refreshToken']!, JSON.parse(stored['privateKey']!).d as string, stored['clientSecret']!);
+    for (const secret of secrets) expect(login.out + login.err).not.toContain(secret);
     expect(await modeOf(profileFile('acme-phone'))).toBe(0o600);
 
     // A write goes to the pod (not queued), with no login page opened.
@@ -153,6 +154,24 @@ describe('fedinvoice login', { timeout: LOAD_TIMEOUT_MS }, () => {
       await session.logout();
     }
     await expect(session.fetch(pods.buyer.podRoot)).rejects.toThrow('has been logged out');
+  });
+
+  it('a stored login whose provider cannot be reached works offline: the write is queued, and pushed once it can', async () => {
+    const profile = await readProfile('acme-phone');
+    const key = `solidClientAuthenticationUser:${profile.session!.id}`;
+    const entry = JSON.parse(profile.session!.storage[key]!) as Record<string, string>;
+    const nowhere = `http://localhost:${await freePort()}/`;
+    await writeSecretJson(profileFile('acme-phone'), { ...profile, session: { ...profile.session, storage: { ...profile.session!.storage, [key]: JSON.stringify({ ...entry, issuer: nowhere }) } } });
+    const written = await cli('comment', 'B-1', 'while away', '--profile', 'acme-phone');
+    expect(written.code).toBe(0);
+    expect(written.err).toContain('offline: the pod of acme-phone could not be reached');
+    expect(written.out).toMatch(/^Comment [0-9a-f]{12}… accepted on this device and queued: /);
+    expect(await outboxOf('acme-phone')).toHaveLength(1);
+    await writeSecretJson(profileFile('acme-phone'), profile);
+    const synced = await cli('sync', 'B-1', '--profile', 'acme-phone');
+    expect(synced.code).toBe(0);
+    expect(await outboxOf('acme-phone')).toEqual([]);
+    expect(opened).toHaveLength(1);
   });
 
   it('a stored login the provider no longer accepts fails the command with what to do, and queues nothing', async () => {
