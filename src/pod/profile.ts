@@ -64,7 +64,7 @@ export async function readDeviceProfile(path: string): Promise<DeviceProfile> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new FedinvoiceError(`No device profile at ${path}; run \`npm start\` first (or pass --data <dir>).`);
+    throw new FedinvoiceError(`No device profile at ${path}; run \`npm start\` first, or log this device in with \`fedinvoice login\` (or pass --data <dir>).`);
   }
   let p: Partial<DeviceProfile>;
   try {
