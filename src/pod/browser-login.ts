@@ -190,6 +190,22 @@ function resumeError(error: unknown, options: ResumeOptions): HttpError {
   return new HttpError(401, options.issuer, `The identity provider ${options.issuer} no longer accepts the stored login of ${options.profile} (expired or revoked); ${again}.`, { cause: error });
 }
 
+/** The stored session, logged in with its refresh token: the profile's WebID's, or an error saying what to do. */
+async function refreshedSession(id: string, storage: EntryStorage, options: ResumeOptions): Promise<Session> {
+  let session: Session | undefined;
+  try {
+    session = await getSessionFromStorage(id, { storage });
+  } catch (error) {
+    throw resumeError(error, options);
+  }
+  if (!session?.info.isLoggedIn || !session.info.webId) throw resumeError(new Error('no session after refreshing'), options);
+  if (session.info.webId !== options.webId) {
+    await session.logout({ logoutType: 'app' }).catch(() => undefined);
+    throw new FedinvoiceError(`The stored login of ${options.profile} is ${session.info.webId}'s, not ${options.webId}'s; log in again.`);
+  }
+  return session;
+}
+
 /** A device session from a stored browser login: refreshed now, and again before each expiry. */
 export async function resumeBrowserSession(stored: StoredSession, options: ResumeOptions): Promise<DeviceSession> {
   const storage = new EntryStorage(structuredClone(stored.storage));
@@ -200,18 +216,7 @@ export async function resumeBrowserSession(stored: StoredSession, options: Resum
     persisted = now;
     await options.persist(storedSession(stored.id, storage));
   };
-  let session: Session | undefined;
-  try {
-    session = await getSessionFromStorage(stored.id, { storage });
-  } catch (error) {
-    throw resumeError(error, options);
-  }
-  if (!session?.info.isLoggedIn || !session.info.webId) throw resumeError(new Error('no session after refreshing'), options);
-  const current = session;
-  if (current.info.webId !== options.webId) {
-    await current.logout({ logoutType: 'app' }).catch(() => undefined);
-    throw new FedinvoiceError(`The stored login of ${options.profile} is ${current.info.webId}'s, not ${options.webId}'s; log in again.`);
-  }
+  const current = await refreshedSession(stored.id, storage, options);
   await persistIfChanged();
   const expiry = () => current.info.expirationDate ?? Date.now() + DEFAULT_LIFETIME_MS;
   let expiresAt = expiry();
