@@ -9,6 +9,7 @@ import type { OpenDevice } from '../sync/device.ts';
 import { sideOn } from '../model/sides.ts';
 import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
+import { addLoginCommands } from './login.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
 
 // Start-up time is most of a command's time: the device code (login, sync, Turtle, SHACL) and the progress bar
@@ -22,6 +23,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Progress bars only on a terminal, never when piped or with --json. */
   readonly isTTY: boolean;
+  /** Opens a login page (`login --browser`); default: print it and try the system's browser. */
+  readonly openUrl?: (url: string) => void | Promise<void>;
 }
 
 interface GlobalOptions {
@@ -47,9 +50,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   const dataDir = () => dataDirOf(globals().data, io.env);
 
-  async function withDevice<T>(work: (device: OpenDevice) => Promise<T>): Promise<T> {
+  const profileName = (): string => {
     const name = globals().profile ?? io.env['FEDINVOICE_PROFILE'];
     if (!name) throw new FedinvoiceError('which device? pass --profile <name> (e.g. buyer-desktop) or set FEDINVOICE_PROFILE');
+    return name;
+  };
+
+  async function withDevice<T>(work: (device: OpenDevice) => Promise<T>): Promise<T> {
+    const name = profileName();
     let bar: SingleBar | undefined;
     const showProgress = io.isTTY && !globals().json;
     const [{ openDevice }, cliProgress] = await Promise.all([loadDevice(), showProgress ? import('cli-progress').then((m) => m.default) : undefined]);
@@ -97,6 +105,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   const writeOp = <T extends OpType>(invoice: string, type: T, payload: PayloadByType[T]) =>
     writeWith(invoice, (replica, invoiceId) => replica.write(invoiceId, type, payload));
+
+  const { stdout, stderr, env, openUrl } = io;
+  const json = () => globals().json === true;
+  addLoginCommands(program, { profileName, dataDir, env, json, stdout, stderr, ...(openUrl ? { openUrl } : {}) });
 
   program
     .command('create <invoice>')

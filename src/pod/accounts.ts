@@ -171,7 +171,8 @@ export async function createAccountWithPod(
   const passwordUrl = need(controls.password?.create, root, 'password.create');
   await call(passwordUrl, { method: 'POST', token, body: { email, password } }, `add a password login for ${email}`);
   const podUrl = need(controls.account?.pod, root, 'account.pod');
-  const pod = await call(podUrl, { method: 'POST', token, body: { name: podName } }, `create the pod "${podName}"`);
+  // linkStorage, as CSS's own "create pod" page does by default: the WebID profile names the pod (pim:storage).
+  const pod = await call(podUrl, { method: 'POST', token, body: { name: podName, settings: { linkStorage: true } } }, `create the pod "${podName}"`);
   if (typeof pod.webId !== 'string' || typeof pod.pod !== 'string') {
     throw new AccountApiError(502, podUrl, `Creating the pod "${podName}" returned no WebID or pod URL.`);
   }

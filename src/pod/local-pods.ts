@@ -18,12 +18,12 @@
  * credentials. Ports are fixed once accounts exist (the WebIDs contain them): later starts default to them.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 import type { WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
-import { profilePath, profilesDirOf, type DeviceProfile } from './profile.ts';
+import { profilePath, profilesDirOf, writeSecretJson, type DeviceProfile } from './profile.ts';
 import { assertPortFree } from './ports.ts';
 import type { PodServer } from './server.ts';
 
@@ -75,14 +75,6 @@ export interface LocalPods {
 }
 
 const PARTIES: Party[] = ['buyer', 'seller'];
-
-/** Writes a secret file atomically with mode 0600. */
-async function writeSecretJson(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
-}
 
 async function readJson(path: string): Promise<unknown | undefined> {
   let text: string;

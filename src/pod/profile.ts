@@ -1,11 +1,14 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { FedinvoiceError } from '../model/errors.ts';
 
 /**
- * A device profile: a business's identity (WebID, pod, identity provider) and one device's label and client
- * credentials. Which side the device is on is not here: each invoice says it. Kept apart from the pod server code
- * so that the CLI, which reads profiles on every command, never loads the Community Solid Server.
+ * A device profile: a business's identity (WebID, pod, identity provider) and one device's label and its login:
+ * client credentials (`clientId`, `clientSecret`), or the stored session of a browser login (`session`: its refresh
+ * token and DPoP key, which later commands use without a browser). Which side the device is on is not here: each
+ * invoice says it. Kept apart from the pod server code so that the CLI, which reads profiles on every command, never
+ * loads the Community Solid Server. Profiles hold secrets: files 0600, their folder 0700.
  */
 export interface DeviceProfile {
   name: string;
@@ -16,8 +19,24 @@ export interface DeviceProfile {
   webId: string;
   podRoot: string;
   oidcIssuer: string;
-  clientId: string;
-  clientSecret: string;
+  clientId?: string;
+  clientSecret?: string;
+  session?: StoredSession;
+}
+
+/** A browser login's session as the login library stores it (its storage entries), under a session id. */
+export interface StoredSession {
+  id: string;
+  storage: Record<string, string>;
+}
+
+/** Writes a secret file atomically with mode 0600 (its folder, if created, 0700). */
+export async function writeSecretJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
 }
 
 /** Where pods, profiles and device stores live: the option (--data), else $FEDINVOICE_DATA, else ./data. */
@@ -39,13 +58,13 @@ export async function listProfiles(dataDir: string): Promise<string[]> {
   }
 }
 
-/** Reads a device profile written by `npm start`. */
+/** Reads a device profile written by `npm start` or `fedinvoice login`. */
 export async function readDeviceProfile(path: string): Promise<DeviceProfile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new FedinvoiceError(`No device profile at ${path}; run \`npm start\` first (or pass --data <dir>).`);
+    throw new FedinvoiceError(`No device profile at ${path}; run \`npm start\` first, or log this device in with \`fedinvoice login\` (or pass --data <dir>).`);
   }
   let p: Partial<DeviceProfile>;
   try {
@@ -53,8 +72,10 @@ export async function readDeviceProfile(path: string): Promise<DeviceProfile> {
   } catch {
     throw new FedinvoiceError(`${path} is not valid JSON; delete it and run \`npm start\` again.`);
   }
-  if (typeof p.clientId !== 'string' || typeof p.clientSecret !== 'string' || typeof p.oidcIssuer !== 'string' || typeof p.webId !== 'string') {
-    throw new FedinvoiceError(`${path} is not a complete device profile (clientId, clientSecret, oidcIssuer, webId).`);
+  const hasCredentials = typeof p.clientId === 'string' && typeof p.clientSecret === 'string';
+  const hasSession = typeof p.session?.id === 'string' && typeof p.session.storage === 'object' && p.session.storage !== null;
+  if (!(hasCredentials || hasSession) || typeof p.oidcIssuer !== 'string' || typeof p.webId !== 'string') {
+    throw new FedinvoiceError(`${path} is not a complete device profile (oidcIssuer, webId, and clientId with clientSecret or a login session); log in again with \`fedinvoice login\`.`);
   }
   if (typeof p.podRoot !== 'string' || typeof p.device !== 'string' || p.device === '') throw new FedinvoiceError(`${path} names no pod root or device label.`);
   return p as DeviceProfile;

@@ -70,6 +70,9 @@ export interface PodServer {
 
 export { assertPortFree, PodServerError, PortInUseError } from './ports.ts';
 
+/** As CSS's own "create pod" page does by default: the WebID profile names its pod (`pim:storage`). */
+export const POD_SETTINGS = { linkStorage: true } as const;
+
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CSS_CONFIG_FILE = join(packageRoot, 'css-config.json');
 const CSS_CONFIG_MEMORY = join(packageRoot, 'css-config.memory.json');
@@ -155,7 +158,7 @@ async function startReserved(
   let seedFile: string | undefined;
   if (seedThroughCss) {
     seedFile = join(tmpdir(), `fedinvoice-seed-${process.pid}-${randomBytes(6).toString('hex')}.json`);
-    const seed = seeds.map((s) => ({ email: s.email, password: s.password, pods: [{ name: s.podName }] }));
+    const seed = seeds.map((s) => ({ email: s.email, password: s.password, pods: [{ name: s.podName, settings: POD_SETTINGS }] }));
     await writeFile(seedFile, JSON.stringify(seed), { mode: 0o600 });
   }
 

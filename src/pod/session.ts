@@ -1,12 +1,14 @@
 /**
- * A device's authenticated session: client credentials (from the account API) → DPoP-bound access token.
+ * A device's authenticated session: client credentials (from the account API or the provider) → DPoP-bound access
+ * token. (A browser login's session is resumed by `browser-login.ts`.)
  *
  * CSS issues 600 s tokens and the client-credentials flow has no refresh token, so `DeviceSession.fetch` logs in
  * again transparently when fewer than `refreshBeforeMs` (default 60 s) remain. Concurrent calls share one re-login.
  *
  * Errors:
  * - `loginDevice` (and a re-login inside `fetch`) throws HttpError: status 0 (retryable) when the identity provider
- *   cannot be reached, 401 when it refuses the credentials.
+ *   cannot be reached, 429/502/503/504 (retryable) when it is busy, 401 when it refuses the credentials, 400 when it
+ *   answers 500/501 to the grant (a provider without client credentials: "use --browser", never retried).
  * - `fetch` itself is the raw authenticated fetch: a network failure on the request proper rejects with the
  *   platform's TypeError ("fetch failed"); non-OK answers are returned as Responses. The primitives in
  *   resources.ts / acl.ts wrap both into HttpError.
@@ -39,6 +41,15 @@ export interface LoginOptions {
   /** Log in again when fewer than this many ms of token lifetime remain. Default 60 000. */
   refreshBeforeMs?: number;
 }
+
+/**
+ * The status an HttpError carries when the provider cannot do the client-credentials grant: a refusal (4xx, not
+ * retryable), whatever server error the provider answered.
+ */
+export const CLIENT_CREDENTIALS_UNSUPPORTED = 400;
+
+/** A server error that is not "busy" or "a proxy could not reach it": the grant itself fails, and will again. */
+const cannotGrant = (status: number): boolean => status === 500 || status === 501;
 
 /** Assumed token lifetime when the library does not report one (CSS: 600 s). */
 const DEFAULT_LIFETIME_MS = 600_000;
@@ -88,6 +99,16 @@ async function openSession(credentials: DeviceCredentials): Promise<{ session: S
       throw new HttpError(0, issuer, `The identity provider ${issuer} could not be reached; check that the pod server is running and retry later.`, { cause: withoutSecrets(error) });
     }
     const status = statusOf(error);
+    if (status !== undefined && cannotGrant(status)) {
+      // Some providers do not implement the client-credentials grant and fail it with a server error every time:
+      // retrying would keep this device's ops queued forever.
+      throw new HttpError(
+        CLIENT_CREDENTIALS_UNSUPPORTED,
+        issuer,
+        `The identity provider ${issuer} answered HTTP ${status} to the client-credentials login: it cannot log devices in that way. Use --browser: fedinvoice login --browser --issuer ${issuer} …`,
+        { cause: withoutSecrets(error) },
+      );
+    }
     if (status !== undefined && isRetryableStatus(status)) {
       throw new HttpError(status, issuer, `The identity provider ${issuer} answered HTTP ${status} while logging the device in; retry later.`, { cause: withoutSecrets(error) });
     }

@@ -3,7 +3,7 @@ import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
-import { loginDevice } from '../pod/session.ts';
+import { loginProfile } from '../pod/profile-session.ts';
 import { FileDeviceStore } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadOpValidator } from './shapes.ts';
@@ -33,11 +33,12 @@ export async function openDevice(
   onProgress?: ReplicaOptions['onProgress'],
   now?: () => number,
 ): Promise<OpenDevice> {
-  const profile = await readDeviceProfile(profilePath(dataDir, profileName));
+  const path = profilePath(dataDir, profileName);
+  const profile = await readDeviceProfile(path);
   // The SHACL shapes compile while the login waits for the identity provider: a command starts that much sooner.
   const [shapes, login] = await Promise.allSettled([
     loadOpValidator(),
-    loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId }),
+    loginProfile(profile, path),
   ]);
   if (shapes.status === 'rejected') {
     if (login.status === 'fulfilled') await login.value.logout();

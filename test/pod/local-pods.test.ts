@@ -15,7 +15,7 @@ import { DEFAULT_POD_PORTS, localPodPorts, startLocalPods, type LocalPods } from
 import { PortInUseError } from '../../src/pod/server.ts';
 import { readDeviceProfile } from '../../src/pod/profile.ts';
 import { getResource, putImmutable } from '../../src/pod/resources.ts';
-import { loginDevice } from '../../src/pod/session.ts';
+import { loginProfile } from '../../src/pod/profile-session.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { makeOp } from '../../src/model/builder.ts';
 import { asContainerUrl, asInvoiceId, asWebId } from '../../src/model/ids.ts';
@@ -129,7 +129,7 @@ describe('startLocalPods', () => {
 
   it('logs a stored profile in and writes into its own pod', async () => {
     const profile = await readDeviceProfile(join(dataDir, 'profiles', 'buyer-desktop.json'));
-    const session = await loginDevice(profile);
+    const session = await loginProfile(profile, join(dataDir, 'profiles', 'buyer-desktop.json'));
     try {
       expect(session.webId).toBe(second!.buyer.webId);
       const url = `${profile.podRoot}invoices/local-1/ops/a.ttl`;
@@ -154,7 +154,7 @@ describe('startLocalPods', () => {
       seller: { webId: asWebId(seller.webId), container: asContainerUrl(`${seller.podRoot}invoices/OLD-1/ops/`), info: { name: 'George' } },
     };
     const create = makeOp('CreateInvoice', payload, { invoiceId, device: 'desktop', heads: [], latestClock: { wallMs: 0, counter: 0 } }, Date.now());
-    const session = await loginDevice(buyer);
+    const session = await loginProfile(buyer, join(dataDir, 'profiles', 'buyer-desktop.json'));
     try {
       await setInvoiceAccess(session.fetch, `${buyer.podRoot}invoices/OLD-1/`, asWebId(buyer.webId), [asWebId(seller.webId)]);
       await putImmutable(session.fetch, `${own}${create.id}`, opToTurtle(create));
