@@ -90,7 +90,7 @@ class Cursor {
     return found;
   }
 
-  /** A short string literal ("…") as n3 unescapes it; DEFER for anything unusual (raw controls, odd escapes). */
+  /** A short string literal ("…") as n3 unescapes it; DEFER for a line break (n3 refuses it) or an unusual escape. */
   string(): Read<string> {
     const { text } = this;
     if (text.charCodeAt(this.pos) !== 0x22) return DEFER;
@@ -102,7 +102,7 @@ class Cursor {
         this.pos = i + 1;
         return out + text.slice(start, i);
       }
-      if (code < 0x20) return DEFER;
+      if (code === 0x0a || code === 0x0d) return DEFER;
       if (code !== 0x5c) continue;
       const escaped = unescapeAt(text, i);
       if (escaped === null) return DEFER;

@@ -70,9 +70,14 @@ interface Candidate {
  * pack names it by.
  */
 export async function parseOpPack(turtle: string, baseIri: string, options: ParsePackOptions = {}): Promise<ParsePackResult> {
-  const maxOps = options.maxOps ?? 100_000;
-  const canonical = options.validator ? null : readCanonicalPack(turtle, baseIri, maxOps);
+  const canonical = options.validator ? null : readCanonicalPack(turtle, baseIri, options.maxOps ?? 100_000);
   if (canonical) return { ok: true, entries: canonical.map(({ id, subject, op }) => ({ id, subject, result: { ok: true, op } })), problems: [] };
+  return parseOpPackStrict(turtle, baseIri, options);
+}
+
+/** parseOpPack with n3 and the strict reader, whatever the pack's form. */
+export async function parseOpPackStrict(turtle: string, baseIri: string, options: ParsePackOptions = {}): Promise<ParsePackResult> {
+  const maxOps = options.maxOps ?? 100_000;
   const graph = readGraph(turtle, baseIri, 'a pack');
   if ('reason' in graph) return { ok: false, reason: graph.reason };
   if (graph.opSubjects.size > maxOps) return { ok: false, reason: `it holds ${graph.opSubjects.size} ops, more than the ${maxOps} a pack may hold` };
