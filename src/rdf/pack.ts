@@ -71,8 +71,8 @@ interface Candidate {
  */
 export async function parseOpPack(turtle: string, baseIri: string, options: ParsePackOptions = {}): Promise<ParsePackResult> {
   const canonical = options.validator ? null : readCanonicalPack(turtle, baseIri, options.maxOps ?? 100_000);
-  if (canonical) return { ok: true, entries: canonical.map(({ id, subject, op }) => ({ id, subject, result: { ok: true, op } })), problems: [] };
-  return parseOpPackStrict(turtle, baseIri, options);
+  if (!canonical) return parseOpPackStrict(turtle, baseIri, options);
+  return { ok: true, entries: canonical.map(({ id, subject, op }) => ({ id, subject, result: { ok: true, op } })), problems: [] };
 }
 
 /** parseOpPack with n3 and the strict reader, whatever the pack's form. */
