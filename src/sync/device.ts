@@ -6,7 +6,6 @@ import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profi
 import { loginDevice } from '../pod/session.ts';
 import { FileDeviceStore } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
-import { loadOpValidator } from './shapes.ts';
 
 /**
  * A device of the local data folder (`npm start` writes it): its profile logged in, and its replica over the file
@@ -34,25 +33,14 @@ export async function openDevice(
   now?: () => number,
 ): Promise<OpenDevice> {
   const profile = await readDeviceProfile(profilePath(dataDir, profileName));
-  // The SHACL shapes compile while the login waits for the identity provider: a command starts that much sooner.
-  const [shapes, login] = await Promise.allSettled([
-    loadOpValidator(),
-    loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId }),
-  ]);
-  if (shapes.status === 'rejected') {
-    if (login.status === 'fulfilled') await login.value.logout();
-    throw shapes.reason;
-  }
-  const validator = shapes.value;
   const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
-    if (login.status === 'rejected') throw login.reason;
-    const session = login.value;
+    const { clientId, clientSecret, oidcIssuer, webId } = profile;
+    const session = await loginDevice({ clientId, clientSecret, oidcIssuer, webId });
     const replica = new Replica({
       store,
       fetch: session.fetch,
-      validator,
       identity,
       ...(onProgress ? { onProgress } : {}),
       ...(now ? { now } : {}),
@@ -60,7 +48,7 @@ export async function openDevice(
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), validator, identity, ...(now ? { now } : {}) });
+    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), identity, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }
