@@ -67,9 +67,8 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const INTEGER = /[+-]?[0-9]+/y;
 const DECIMAL = /[+-]?[0-9]*\.[0-9]+/y;
 const LOCAL_NAME = /[A-Za-z][A-Za-z0-9]*/y;
-const HEX_DIGITS = /^[0-9A-Fa-f]+$/;
 /** The escapes of a Turtle string (ECHAR) and what they stand for; \u and \U are read apart. */
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', "'": "'", '"': '"', n: '\n', r: '\r', t: '\t', f: '\f', b: '\b' };
+const ESCAPES: Readonly<Record<string, string | undefined>> = { '\\': '\\', "'": "'", '"': '"', n: '\n', r: '\r', t: '\t', f: '\f', b: '\b' };
 
 class Cursor {
   pos = 0;
@@ -79,6 +78,14 @@ class Cursor {
   take(expected: string): boolean {
     if (!this.text.startsWith(expected, this.pos)) return false;
     this.pos += expected.length;
+    return true;
+  }
+
+  /** Moves past `first` and then `second` if the text continues with both; stays put otherwise. */
+  takeBoth(first: string, second: string): boolean {
+    const { text, pos } = this;
+    if (!text.startsWith(first, pos) || !text.startsWith(second, pos + first.length)) return false;
+    this.pos = pos + first.length + second.length;
     return true;
   }
 
@@ -106,9 +113,9 @@ class Cursor {
       if (code !== 0x5c) continue;
       const escaped = unescapeAt(text, i);
       if (escaped === null) return DEFER;
-      out += text.slice(start, i) + escaped.value;
-      i = escaped.end - 1;
-      start = escaped.end;
+      out += text.slice(start, i) + escaped;
+      i = escapeEnd - 1;
+      start = escapeEnd;
     }
     return DEFER;
   }
@@ -120,17 +127,35 @@ class Cursor {
   }
 }
 
+/** Where the escape unescapeAt last read ends (a module variable: strings are read without allocating per escape). */
+let escapeEnd = 0;
+
 /** The escape at `at` (a backslash) as n3 reads it, or null where n3 would refuse or the form is unusual. */
-function unescapeAt(text: string, at: number): { value: string; end: number } | null {
+function unescapeAt(text: string, at: number): string | null {
   const kind = text[at + 1];
   if (kind === undefined) return null;
-  if (kind !== 'u' && kind !== 'U') return kind in ESCAPES ? { value: ESCAPES[kind]!, end: at + 2 } : null;
+  if (kind !== 'u' && kind !== 'U') {
+    escapeEnd = at + 2;
+    return ESCAPES[kind] ?? null;
+  }
   const end = at + 2 + (kind === 'u' ? 4 : 8);
-  const digits = text.slice(at + 2, end);
-  if (digits.length !== end - at - 2 || !HEX_DIGITS.test(digits)) return null;
-  const code = parseInt(digits, 16);
+  if (end > text.length) return null;
+  let code = 0;
+  for (let i = at + 2; i < end; i++) {
+    const digit = hexDigit(text.charCodeAt(i));
+    if (digit < 0) return null;
+    code = code * 16 + digit;
+  }
   if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return null;
-  return { value: String.fromCodePoint(code), end };
+  escapeEnd = end;
+  return String.fromCodePoint(code);
+}
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }
 
 /** The term of one value of kind `value`, read in the writer's spelling of that kind. */
@@ -216,7 +241,7 @@ class CanonicalReader {
         continue;
       }
       const values: unknown[] = [];
-      if (this.cursor.take(layout.first + groupStart(step))) {
+      if (this.cursor.takeBoth(layout.first, groupStart(step))) {
         layout.first = layout.next;
         do {
           const value = this.value(step, depth);
