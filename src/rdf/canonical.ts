@@ -251,8 +251,8 @@ class CanonicalReader {
       }
       if (values.length < step.min || values.length > step.max) return false;
       if (step.list) {
-        // Sorted and without repeats, as the writer writes a list and the strict reader gives it back.
-        for (let i = 1; i < values.length; i++) if (!((values[i - 1] as string) < (values[i] as string))) return false;
+        // Sorted and without repeats, as the writer writes a list and the strict reader gives it back (Array.sort's order).
+        for (let i = 1; i < values.length; i++) if (!(String(values[i - 1]) < String(values[i]))) return false;
         out[step.key] = values;
       } else if (values.length === 1) out[step.key] = values[0];
     }
