@@ -18,7 +18,6 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { asInvoiceId } from '../src/model/ids.ts';
 import { Replica } from '../src/sync/replica.ts';
-import { loadOpValidator } from '../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../src/sync/store.ts';
 import { startViewer } from '../src/viewer/server.ts';
 import { startTestPods, type TestParty } from '../test/support/pods.ts';
@@ -38,13 +37,13 @@ if (!existsSync(CHROMIUM)) {
 let invoiceId = asInvoiceId('BENCH-PROPAGATION');
 let lastPutAt = 0;
 
-function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', validator: Awaited<ReturnType<typeof loadOpValidator>>, onPut?: () => void): Replica {
+function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', onPut?: () => void): Replica {
   const inner = party.devices[device].fetch;
   const fetchFn = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     if (init?.method === 'PUT') onPut?.();
     return inner(input, init);
   }) as typeof fetch;
-  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, validator, identity: { webId: party.webId, podRoot: party.podRoot, device } });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, identity: { webId: party.webId, podRoot: party.podRoot, device } });
 }
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -55,9 +54,8 @@ const pods = await startTestPods();
 let browser: Browser | undefined;
 try {
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  const validator = await loadOpValidator();
-  const buyer = replicaOf(pods.buyer, 'buyer', 'desktop', validator);
-  const writer = replicaOf(pods.seller, 'seller', 'mobile', validator, () => (lastPutAt = Date.now()));
+  const buyer = replicaOf(pods.buyer, 'buyer', 'desktop');
+  const writer = replicaOf(pods.seller, 'seller', 'mobile', () => (lastPutAt = Date.now()));
   invoiceId = (await buyer.createInvoice(invoiceId, { currency: 'EUR', counterparty: { webId: pods.seller.webId, podRoot: pods.seller.podRoot }, ownInfo: { name: 'Buyer' }, counterpartyInfo: { name: 'Seller' } })).op.invoiceId;
   await writer.joinInvoice(invoiceId, buyer.ownContainer(invoiceId));
 

@@ -9,7 +9,6 @@
  */
 import { asInvoiceId, asWebId } from '../src/model/ids.ts';
 import { Replica } from '../src/sync/replica.ts';
-import { loadOpValidator } from '../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../src/sync/store.ts';
 import { startViewer } from '../src/viewer/server.ts';
 import { startMiniPod, type MiniPod } from '../test/support/mini-pod.ts';
@@ -26,12 +25,10 @@ interface Rates {
 
 const pod = await startMiniPod(0, { etags: false });
 try {
-  const validator = await loadOpValidator();
   const replicaOf = (party: string) =>
     new Replica({
       store: new MemoryDeviceStore(),
       fetch,
-      validator,
       identity: { webId: asWebId(`${pod.baseUrl}${party}/profile/card#me`), podRoot: `${pod.baseUrl}${party}/`, device: 'desktop' },
     });
   const buyer = replicaOf('buyer');

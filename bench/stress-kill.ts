@@ -17,7 +17,6 @@ import { FedinvoiceError } from '../src/model/errors.ts';
 import { asInvoiceId, type OpId } from '../src/model/ids.ts';
 import { listContainer } from '../src/pod/resources.ts';
 import { Replica } from '../src/sync/replica.ts';
-import { loadOpValidator } from '../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../src/sync/store.ts';
 import { childPod, type ChildPod } from '../test/support/child-pod.ts';
 import { seeded } from '../test/support/faulty-fetch.ts';
@@ -73,7 +72,6 @@ async function main(): Promise<void> {
     console.log(`${side} pod started in ${ms} ms on port ${port}`);
     pods[side] = Object.assign(pod, { podRoot: `${pod.baseUrl}${side}/`, webId: `${pod.baseUrl}${side}/profile/card#me`, account });
   }
-  const validator = await loadOpValidator();
   for (const side of ['buyer', 'seller'] as const) {
     for (const label of ['desktop', 'mobile']) {
       const pod = pods[side];
@@ -93,7 +91,7 @@ async function main(): Promise<void> {
         }
       }) as typeof fetch;
       const identity = { webId: pod.webId as never, podRoot: pod.podRoot, device: label };
-      device.replica = new Replica({ store, fetch: watched, validator, identity });
+      device.replica = new Replica({ store, fetch: watched, identity });
       devices.push(device);
     }
   }

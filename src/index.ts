@@ -3,8 +3,8 @@
  *
  * - The model is pure: `fold` turns ops, each tagged with the container it was read from, into the invoice.
  * - A device is a `Replica` over a `DeviceStore` (memory, files, or the embedder's own: run
- *   `runDeviceStoreTests` from 'fedinvoice/store-contract' against it), a logged-in session's `fetch`, and the op
- *   validator.
+ *   `runDeviceStoreTests` from 'fedinvoice/store-contract' against it) and a logged-in session's `fetch`. The op
+ *   validator checks Turtle against the published SHACL shapes; a Replica's reader gives the same verdicts without it.
  * - Every error fedinvoice throws on purpose is a `FedinvoiceError`; the predicates say what an HttpError means.
  *
  * Anything not exported here is internal and may change.

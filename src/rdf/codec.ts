@@ -129,9 +129,9 @@ export type ParseOpResult = { ok: true; op: AnyOp } | { ok: false; reason: strin
 class Refusal extends Error {}
 
 /** What a term reads as when it is not a valid value: the wrong kind of term, or outside the table's rules. */
-const INVALID = Symbol('invalid');
+export const INVALID = Symbol('invalid');
 /** A date that is well written but does not exist (30 February): the shapes say so in a message of its own. */
-const NOT_A_DATE = Symbol('not a date');
+export const NOT_A_DATE = Symbol('not a date');
 
 const SYNTAX_DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 const UTC_INSTANT = regexOf(patterns.UTC_INSTANT);
@@ -142,7 +142,7 @@ const isLiteralOf = (term: Term, datatype: string): term is Literal =>
   term.termType === 'Literal' && (term as Literal).datatype.value === datatype && (term as Literal).language === '';
 
 /** term → its JSON value, INVALID or NOT_A_DATE: the datatype and lexical form, then the table's rules (checkValue). */
-type ValueReader = (term: Term) => unknown;
+export type ValueReader = (term: Term) => unknown;
 
 function valueReader(v: Value): ValueReader {
   const valid = (json: unknown): unknown => (checkValue(v, json, '') === null ? json : INVALID);
@@ -187,7 +187,7 @@ function valueReader(v: Value): ValueReader {
  * How to read one step of a node, compiled once from the table: a field with a predicate (`read`; `nested` for a
  * blank node), or an inline node (`inline`) whose fields sit on the same RDF node.
  */
-interface Step {
+export interface Step {
   readonly key: string;
   readonly field: (Field & { readonly predicate: string }) | null;
   readonly min: number;
@@ -198,7 +198,7 @@ interface Step {
   readonly inline: Plan | null;
 }
 /** How to read a node: its steps, the predicates it may have, and its steps in the order of their keys. */
-interface Plan {
+export interface Plan {
   readonly allowed: ReadonlySet<string>;
   readonly steps: readonly Step[];
   readonly sorted: readonly Step[];
@@ -217,7 +217,7 @@ function fewestOf(count: Count): number {
 }
 
 const plans = new WeakMap<readonly Field[], Plan>();
-function planOf(fields: readonly Field[]): Plan {
+export function planOf(fields: readonly Field[]): Plan {
   let plan = plans.get(fields);
   if (plan) return plan;
   const allowed = new Set<string>([RDF_TYPE]);
@@ -352,18 +352,27 @@ export function decodeOp(type: OpType, edges: Edges, nodes: ReadonlyMap<string, 
     const plan = planOf(opNodeFields(type));
     const content: Record<string, unknown> = { type };
     new Reader(nodes).node(plan, edges, [], content);
-    const rule = brokenRule(type, content['payload'] as Record<string, unknown>);
-    if (rule) throw new Refusal(ruleMessage(type, rule));
-    const view = sortedView(plan, content);
-    view['type'] = type; // sorts after every other key of the op's node ("clock" … "payload")
-    const canonical = JSON.stringify(view);
-    const op = withIdOfCanonical(content as unknown as OpContent, canonical, nativeSha256) as AnyOp;
-    // Every field was checked as the fold checks it; what is left is what only the id can tell.
-    if (op.deps.includes(op.id)) return { ok: false, reason: 'an op cannot depend on itself' };
-    markWellFormed(op);
-    return { ok: true, op };
+    return opOfContent(type, plan, content);
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, reason: `does not conform to shape ${type}: ${error.message}` };
     return { ok: false, reason: `could not read op: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/**
+ * The op of content whose every field a reader has checked against `plan` (the op node's): the rules that relate
+ * several fields, then the id, hashed from the canonical JSON the plan's sorted keys give. Shared by the strict
+ * reader and the canonical fast path (canonical.ts), so both end in the same op or the same refusal.
+ */
+export function opOfContent(type: OpType, plan: Plan, content: Record<string, unknown>): ParseOpResult {
+  const rule = brokenRule(type, content['payload'] as Record<string, unknown>);
+  if (rule) return { ok: false, reason: `does not conform to shape ${type}: ${ruleMessage(type, rule)}` };
+  const view = sortedView(plan, content);
+  view['type'] = type; // sorts after every other key of the op's node ("clock" … "payload")
+  const canonical = JSON.stringify(view);
+  const op = withIdOfCanonical(content as unknown as OpContent, canonical, nativeSha256) as AnyOp;
+  // Every field was checked as the fold checks it; what is left is what only the id can tell.
+  if (op.deps.includes(op.id)) return { ok: false, reason: 'an op cannot depend on itself' };
+  markWellFormed(op);
+  return { ok: true, op };
 }

@@ -1,13 +1,15 @@
 /**
  * Reading one op resource (subject `<#op>`): parse it, find the one op subject, check that the resource describes
- * nothing else, then judge the op. Two judges give the same verdicts (test/rdf/agreement.test.ts):
- * - `decodeOpTurtle`: the table-driven strict reader alone, what the crawler uses;
- * - `parseOpTurtle`: SHACL validation against the published shapes first, then the same reader.
+ * nothing else, then judge the op. The judges give the same verdicts (test/rdf/agreement.test.ts):
+ * - `decodeOpTurtle`, what the crawler uses: the canonical fast path (canonical.ts), and for anything it does not
+ *   accept, `decodeOpTurtleStrict`: n3's parse and the table-driven strict reader;
+ * - `parseOpTurtle`: SHACL validation against the published shapes first, then the strict reader.
  * Both return the op with its id computed from its content: the caller compares it with the resource's name.
  * PURE: no file system, no network. Never throws: every refusal is `{ ok: false, reason }`.
  */
 import type { Term } from '@rdfjs/types';
 import type { OpType } from '../model/ops.ts';
+import { readCanonicalOp } from './canonical.ts';
 import { decodeOp, type ParseOpResult } from './codec.ts';
 import { readGraph, type Edges, type Graph } from './graph.ts';
 import { QuadIndex } from './quad-index.ts';
@@ -61,10 +63,17 @@ function strayTriple(graph: Graph, subject: Term, edges: Edges): string | null {
 }
 
 /**
- * Reads one op resource with the table-driven reader. `baseIri` is the URL the resource was read from (relative
- * IRIs, `<#op>` included, resolve against it).
+ * Reads one op resource: in canonical form, on the fast path; otherwise with n3 and the strict reader, which
+ * also says why an op is refused. `baseIri` is the URL the resource was read from (relative IRIs, `<#op>`
+ * included, resolve against it).
  */
 export function decodeOpTurtle(turtle: string, baseIri: string): ParseOpResult {
+  const op = readCanonicalOp(turtle);
+  return op ? { ok: true, op } : decodeOpTurtleStrict(turtle, baseIri);
+}
+
+/** Reads one op resource with n3 and the table-driven strict reader, whatever its form. */
+export function decodeOpTurtleStrict(turtle: string, baseIri: string): ParseOpResult {
   const prepared = prepareOp(turtle, baseIri);
   return prepared.ok ? decodeOp(prepared.type, prepared.edges, prepared.graph.nodes) : prepared;
 }

@@ -4,7 +4,6 @@ import type { AnyOp, SourcedOp } from '../model/ops.ts';
 import { isDenied, isHttpError, isNotFound, isRetryable, isUnservable, statusOf } from '../pod/http-error.ts';
 import { getResource, listContainer, type ContainerListing } from '../pod/resources.ts';
 import { decodeOpTurtles } from '../rdf/op-resource.ts';
-import type { OpValidator } from '../rdf/shacl.ts';
 import {
   checkpointsForRefused,
   lackingRefused,
@@ -77,7 +76,6 @@ export interface CrawlResult {
 
 export interface CrawlContext {
   readonly fetch: typeof fetch;
-  readonly validator: OpValidator;
   readonly limits: CrawlLimits;
   /** Ops the device already holds: a member named by one of these is never fetched. */
   readonly knownIds: ReadonlySet<OpId>;

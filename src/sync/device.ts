@@ -6,7 +6,6 @@ import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profi
 import { loginProfile } from '../pod/profile-session.ts';
 import { FileDeviceStore } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
-import { loadOpValidator } from './shapes.ts';
 
 /**
  * A device of the local data folder (`npm start` writes it): its profile logged in, and its replica over the file
@@ -35,25 +34,13 @@ export async function openDevice(
 ): Promise<OpenDevice> {
   const path = profilePath(dataDir, profileName);
   const profile = await readDeviceProfile(path);
-  // The SHACL shapes compile while the login waits for the identity provider: a command starts that much sooner.
-  const [shapes, login] = await Promise.allSettled([
-    loadOpValidator(),
-    loginProfile(profile, path),
-  ]);
-  if (shapes.status === 'rejected') {
-    if (login.status === 'fulfilled') await login.value.logout();
-    throw shapes.reason;
-  }
-  const validator = shapes.value;
   const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
-    if (login.status === 'rejected') throw login.reason;
-    const session = login.value;
+    const session = await loginProfile(profile, path);
     const replica = new Replica({
       store,
       fetch: session.fetch,
-      validator,
       identity,
       ...(onProgress ? { onProgress } : {}),
       ...(now ? { now } : {}),
@@ -61,7 +48,7 @@ export async function openDevice(
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), validator, identity, ...(now ? { now } : {}) });
+    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), identity, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }

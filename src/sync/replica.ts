@@ -9,7 +9,6 @@ import type { Side } from '../model/roles.ts';
 import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
-import type { OpValidator } from '../rdf/shacl.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type OutboxReport } from './outbox.ts';
@@ -35,7 +34,6 @@ export interface ReplicaOptions {
   readonly store: DeviceStore;
   /** The device session's authenticated fetch. */
   readonly fetch: typeof fetch;
-  readonly validator: OpValidator;
   readonly identity: DeviceIdentity;
   readonly limits?: Partial<CrawlLimits>;
   readonly now?: () => number;
@@ -413,7 +411,6 @@ export class Replica {
       if (todo.length === 0) break;
       const context = {
         fetch: this.fetch,
-        validator: this.options.validator,
         limits: this.limits,
         knownIds,
         now: () => new Date(this.now()),

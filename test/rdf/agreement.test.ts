@@ -3,6 +3,11 @@
  * its Turtle), and the table-driven reader the crawler uses (on the same Turtle) give the same verdict, for
  * generated ops and for ops mutated at and across every bound of the op table. This is what lets the crawler skip
  * SHACL: the shapes stay the published contract, and the reader is proven to say what they say.
+ *
+ * The reader has two paths: the canonical fast path (src/rdf/canonical.ts), which only ever accepts, and n3 with
+ * the strict reader for everything else. Each is judged on its own here: the fast path must accept exactly the
+ * valid ops the writer writes, as the op the strict path reads, and text mutated anyhow it either reads as the
+ * strict path does or leaves to it.
  */
 import type { Quad } from '@rdfjs/types';
 import fc from 'fast-check';
@@ -14,8 +19,9 @@ import { OP_TYPES, type AnyOp, type OpType } from '../../src/model/ops.ts';
 import { validateOpStructure } from '../../src/model/validate.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { parseTurtle } from '../../src/rdf/graph.ts';
-import { decodeOpTurtle } from '../../src/rdf/op-resource.ts';
-import { opsToPackTurtle, parseOpPack } from '../../src/rdf/pack.ts';
+import { readCanonicalOp, readCanonicalPack } from '../../src/rdf/canonical.ts';
+import { decodeOpTurtle, decodeOpTurtleStrict } from '../../src/rdf/op-resource.ts';
+import { opsToPackTurtle, parseOpPack, parseOpPackStrict } from '../../src/rdf/pack.ts';
 import { QuadIndex } from '../../src/rdf/quad-index.ts';
 import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { compactIri, FI, RDF_TYPE, XSD } from '../../src/rdf/vocabulary.ts';
@@ -36,8 +42,28 @@ beforeAll(async () => {
 interface Verdicts {
   readonly fold: boolean;
   readonly shacl: boolean;
+  /** What the crawler's reader says: the fast path, or the strict one when the fast path leaves it the text. */
   readonly reader: boolean;
+  /** n3 and the strict reader alone. */
+  readonly strict: boolean;
+  /** Whether the fast path accepted the text (it never refuses: it leaves the text to the strict reader). */
+  readonly fast: boolean;
   readonly readerReason: string | null;
+}
+
+/**
+ * The fast path's result on a single-op text: null (left to the strict reader), or exactly the op the strict
+ * reader reads from it.
+ */
+function fastRead(turtle: string): AnyOp | null {
+  const fast = readCanonicalOp(turtle);
+  if (fast !== null) {
+    const strict = decodeOpTurtleStrict(turtle, BASE);
+    expect(strict.ok ? strict.op : strict.reason).toStrictEqual(fast);
+    // Key order too, all the way down: what a store writes of the op is the same bytes whichever path read it.
+    expect(JSON.stringify(fast)).toBe(JSON.stringify((strict as { op: AnyOp }).op));
+  }
+  return fast;
 }
 
 /** SHACL's verdict on a document; a document that is not Turtle (the writer wrote an IRI with a space) conforms to nothing. */
@@ -59,6 +85,8 @@ async function verdictsOn(op: Record<string, unknown>): Promise<Verdicts> {
     fold: validateOpStructure(op) === null,
     shacl: await shaclConforms(turtle),
     reader: read.ok,
+    strict: decodeOpTurtleStrict(turtle, BASE).ok,
+    fast: fastRead(turtle) !== null,
     readerReason: read.ok ? null : read.reason,
   };
 }
@@ -81,10 +109,10 @@ function withSomeId(op: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('the fold, SHACL and the table-driven reader agree', () => {
-  it('on generated ops: all three accept, and the reader gives back the op', async () => {
+  it('on generated ops: all three accept (the reader on its fast path), and the reader gives back the op', async () => {
     await fc.assert(
       fc.asyncProperty(arbitraryOp(), async (op) => {
-        expect(await verdictsOn(op as never)).toEqual({ fold: true, shacl: true, reader: true, readerReason: null });
+        expect(await verdictsOn(op as never)).toEqual({ fold: true, shacl: true, reader: true, strict: true, fast: true, readerReason: null });
         const read = decodeOpTurtle(opToTurtle(op), BASE);
         expect(read.ok && read.op).toStrictEqual(op);
       }),
@@ -130,11 +158,14 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
       const op = structuredClone(base) as unknown as Record<string, unknown>;
       c.mutate(op);
       const verdicts = await verdictsOn(withSomeId(op));
-      expect({ case: c.id, fold: verdicts.fold, shacl: verdicts.shacl, reader: verdicts.reader }).toEqual({
+      // The fast path accepts the valid ones and leaves the others to the strict reader.
+      expect({ case: c.id, fold: verdicts.fold, shacl: verdicts.shacl, reader: verdicts.reader, strict: verdicts.strict, fast: verdicts.fast }).toEqual({
         case: c.id,
         fold: c.valid,
         shacl: c.valid,
         reader: c.valid,
+        strict: c.valid,
+        fast: c.valid,
       });
       reached.add(c.id);
     };
@@ -152,6 +183,7 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
     // Each run reads packs through SHACL (about a hundred times the reader's cost per op): 100 runs, said in ARCHITECTURE.md.
     const params = fcParams(100);
     let refused = 0;
+    let fastPacks = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat(cases.length - 1), { minLength: 1, maxLength: 12 }), fc.integer(), async (picked, seed) => {
         const ops = picked.map((i, k) => {
@@ -170,11 +202,17 @@ describe('the fold, SHACL and the table-driven reader agree', () => {
         const [withShacl, alone] = [await parseOpPack(turtle, BASE, { validator }), await parseOpPack(turtle, BASE)];
         if (!withShacl.ok || !alone.ok) throw new Error('the pack was refused whole');
         expect(alone.entries.map((e) => [e.subject, e.result.ok])).toEqual(withShacl.entries.map((e) => [e.subject, e.result.ok]));
+        expect(alone.entries.map((e) => e.result.ok && e.result.op)).toStrictEqual(withShacl.entries.map((e) => e.result.ok && e.result.op));
+        // The fast path reads a pack whose every op is valid, and leaves any other to the strict reader.
+        const fast = readCanonicalPack(turtle, BASE, 100);
+        expect(fast !== null).toBe(alone.entries.every((e) => e.result.ok));
+        if (fast) fastPacks++;
         for (const entry of alone.entries) if (!entry.result.ok) refused++;
       }),
       params,
     );
     expect(refused).toBeGreaterThan(0);
+    expect(fastPacks).toBeGreaterThan(0);
   }, 600_000);
 
   it('the reader names the field it refuses, in the shapes words', async () => {
@@ -347,5 +385,89 @@ describe('SHACL and the reader agree on Turtle no JSON op can produce', () => {
         expect(verdicts).toEqual({ type, shacl: true, reader: true });
       }
     }
+  }, 600_000);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The fast path on text mutated anyhow: it reads what the strict reader reads, or leaves the text to it.
+
+/** Characters and pieces that mean something in Turtle or in the canonical layout, and some that mean nothing. */
+const PIECES = [
+  '"', '\\', '<', '>', ';', '.', ',', '[', ']', '(', ' ', '\n', '\t', '\r', ':', '^', '@', '#', '_', '-', '+', "'", '0', '1', '9', 'a', 'e', 'E',
+  'u', 'U', 'F', 'x', 'é', '\u0000', '\u001f', '\u007f', '\ud83d', '\ude00', '\u2028', '\ufeff', '🙂', 'fi:', 'xsd:', 'schema:', '\\u0041', '\\U0001F642',
+  '\\"', '\\n', '\\\\', '\\u00', '\\uD800', '\\U00110000', '\\x', '"^^xsd:decimal', '^^xsd:integer', '^^xsd:string', '@en', ' ]', '[ ', '\n]', '[]',
+  ';\n    ', ';\n  ', ', ', '.\n', '<#op>', 'a ', '"""', '# c\n', '<http://a.example/x>', '<rel>', '12.50', '.5', '1e3', '-0', '007',
+];
+
+type Edit =
+  | { readonly kind: 'insert' | 'replace'; readonly at: number; readonly text: string }
+  | { readonly kind: 'delete'; readonly at: number; readonly length: number }
+  | { readonly kind: 'duplicate line' | 'delete line' | 'swap lines'; readonly at: number };
+
+const pieceArb = fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 3 }), fc.string({ unit: 'binary', maxLength: 2 }));
+/** Characters that often keep a text canonical and its op valid (inside a string, an IRI, a number): the fast path's share. */
+const retouchArb = fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), text: fc.constantFrom('a', 'Z', '0', '7', 'é', '\\u00e9', '\\U0001F642') });
+const editArb: fc.Arbitrary<Edit> = fc.oneof(
+  { arbitrary: retouchArb, weight: 3 },
+  fc.record({ kind: fc.constantFrom('insert' as const, 'replace' as const), at: fc.nat(), text: pieceArb }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 12 }) }),
+  fc.record({ kind: fc.constantFrom('duplicate line' as const, 'delete line' as const, 'swap lines' as const), at: fc.nat() }),
+);
+
+function applyEdit(text: string, edit: Edit): string {
+  const at = edit.at % (text.length + 1);
+  if (edit.kind === 'insert') return text.slice(0, at) + edit.text + text.slice(at);
+  if (edit.kind === 'replace') return text.slice(0, at) + edit.text + text.slice(at + Math.max(1, edit.text.length));
+  if (edit.kind === 'delete') return text.slice(0, at) + text.slice(at + edit.length);
+  const lines = text.split('\n');
+  const i = edit.at % lines.length;
+  if (edit.kind === 'duplicate line') lines.splice(i, 0, lines[i]!);
+  else if (edit.kind === 'delete line') lines.splice(i, 1);
+  else if (i + 1 < lines.length) [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!];
+  return lines.join('\n');
+}
+
+/** What a pack read says, to compare: every entry's subject, id and op (or that it was refused), and any problems. */
+const packOutcome = (entries: ReadonlyArray<{ subject: string; id: string | null; op: AnyOp | false }>, problems: number) => ({ entries, problems });
+
+describe('the canonical fast path gives the strict reader\'s result or leaves the text to it', () => {
+  it('on single ops and packs whose canonical text is mutated anyhow (characters, escapes, layout, lines)', async () => {
+    const counts = { singleAccepted: 0, singleChanged: 0, singleLeft: 0, strictRefused: 0, packAccepted: 0, packChanged: 0, packLeft: 0 };
+    const docArb = fc.record({
+      ops: fc.array(arbitraryOp(), { minLength: 1, maxLength: 4 }),
+      pack: fc.boolean(),
+      edits: fc.array(editArb, { minLength: 1, maxLength: 3 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(docArb, async ({ ops, pack, edits }) => {
+        const original = pack ? opsToPackTurtle(ops) : opToTurtle(ops[0]!);
+        const text = edits.reduce(applyEdit, original);
+        if (!pack) {
+          const strict = decodeOpTurtleStrict(text, BASE);
+          const fast = readCanonicalOp(text);
+          if (!strict.ok) counts.strictRefused++;
+          if (fast === null) return void counts.singleLeft++;
+          expect(strict.ok ? strict.op : strict.reason).toStrictEqual(fast);
+          expect(JSON.stringify(fast)).toBe(JSON.stringify((strict as { op: AnyOp }).op));
+          counts.singleAccepted++;
+          if (fast.id !== ops[0]!.id) counts.singleChanged++;
+          return;
+        }
+        const fast = readCanonicalPack(text, BASE, 100);
+        if (fast === null) return void counts.packLeft++;
+        const strict = await parseOpPackStrict(text, BASE, { maxOps: 100 });
+        if (!strict.ok) throw new Error(`the strict reader refused a pack the fast path read: ${strict.reason}`);
+        expect(packOutcome(fast.map((e) => ({ subject: e.subject, id: e.id, op: e.op })), 0)).toStrictEqual(
+          packOutcome(strict.entries.map((e) => ({ subject: e.subject, id: e.id, op: e.result.ok && e.result.op })), strict.problems.length),
+        );
+        counts.packAccepted++;
+        if (fast.map((e) => e.op.id).join() !== [...new Set(ops.map((op) => op.id))].sort().join()) counts.packChanged++;
+      }),
+      fcParams(PROPERTY_RUNS),
+    );
+    console.info('fast path on mutated text:', counts);
+    // The generator reaches every state the property is about: mutants the fast path reads (some as another op than
+    // the original), mutants it leaves to the strict reader, and mutants the strict reader refuses.
+    for (const [state, count] of Object.entries(counts)) expect(count, state).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -18,7 +18,6 @@ import type { DeviceProfile } from '../../src/pod/profile.ts';
 import { loginDevice } from '../../src/pod/session.ts';
 import { writeFileAtomic } from '../../src/sync/file-store.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startViewer } from '../../src/viewer/server.ts';
 import { canConnect, startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
@@ -32,7 +31,7 @@ const replicas = {} as Record<'bd' | 'sd' | 'sm', Replica>;
 
 async function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Promise<Replica> {
   const identity = { webId: party.webId, podRoot: party.podRoot, device };
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator: await loadOpValidator(), identity });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, identity });
 }
 
 beforeAll(async () => {

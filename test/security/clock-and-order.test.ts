@@ -10,7 +10,6 @@ import { MAX_COUNTER, MAX_WALL_MS } from '../../src/model/clock.ts';
 import { fold } from '../../src/model/fold.ts';
 import type { SourcedOp } from '../../src/model/ops.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { BUYER, createPayload, entryOf, forge, rejection, short, started, syncAll, T0 } from '../support/invoice-kit.ts';
 
@@ -92,7 +91,7 @@ describe('clocks', () => {
     const offline = (async () => {
       throw new TypeError('fetch failed');
     }) as typeof fetch;
-    const device = new Replica({ store, fetch: offline, validator: await loadOpValidator(), identity: { webId: BUYER.webId, podRoot: 'https://buyer.example/', device: 'desktop' }, now: () => T0 + 3_600_000 });
+    const device = new Replica({ store, fetch: offline, identity: { webId: BUYER.webId, podRoot: 'https://buyer.example/', device: 'desktop' }, now: () => T0 + 3_600_000 });
     expect(entryOf(await device.view(s.invoiceId), frozen.id)?.state).toBe('accepted');
     const dispute = await device.write(s.invoiceId, 'Dispute', { reason: 'the seller froze the clock' });
     expect((await device.view(s.invoiceId)).status).toBe('buyer-disagrees');

@@ -40,7 +40,6 @@ function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop'
   return new Replica({
     store: new MemoryDeviceStore(),
     fetch: party.devices[device].fetch,
-    validator,
     identity: { webId: party.webId, podRoot: party.podRoot, device },
     ...(limits ? { limits } : {}),
   });

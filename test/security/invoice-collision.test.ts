@@ -12,15 +12,12 @@ import type { PayloadByType } from '../../src/model/ops.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
-import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { claimInvoiceFolder, invoiceFolderOf } from '../../src/sync/invoice-folder.ts';
 import { opsContainerOf, Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
 let pods: TestPods;
-let validator: OpValidator;
 /** Every URL each business's devices requested. */
 const requested = { x: [] as string[], y: [] as string[] };
 
@@ -31,7 +28,7 @@ function deviceOf(party: TestParty, device: 'desktop' | 'mobile', log?: string[]
     return inner(input, init);
   }) as typeof fetch;
   const identity = { webId: party.webId, podRoot: party.podRoot, device };
-  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, validator, identity });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, identity });
 }
 
 let x: Replica; // customer X (the buyer's pod)
@@ -61,7 +58,6 @@ const status = async (party: TestParty, url: string) => (await party.devices.des
 
 beforeAll(async () => {
   pods = await startTestPods();
-  validator = await loadOpValidator();
   x = deviceOf(pods.buyer, 'desktop', requested.x);
   y = deviceOf(pods.stranger, 'desktop', requested.y);
   sellerDesktop = deviceOf(pods.seller, 'desktop');

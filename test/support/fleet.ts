@@ -17,9 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPodServer, type PodServer, type SeedAccount } from '../../src/pod/server.ts';
 import type { DeviceSession } from '../../src/pod/session.ts';
-import type { OpValidator } from '../../src/rdf/shacl.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { emptyStats, faultyFetch, NO_FAULTS, seeded, type FaultStats, type FaultyFetch } from './faulty-fetch.ts';
 import { startMiniPod } from './mini-pod.ts';
@@ -59,7 +57,6 @@ export interface Fleet {
   readonly pods: Record<Side, FleetPod>;
   readonly devices: FleetDevice[];
   readonly stats: FaultStats;
-  readonly validator: OpValidator;
   /** Milliseconds spent stopping and starting servers. */
   restartMs: number;
   restarts: number;
@@ -129,7 +126,6 @@ export async function startFleet(options: { backend: Backend; devicesPerParty: n
       slot.server = await startPodServer({ port, storage, dataDir, seedAccounts: [account], loggingLevel: 'error' });
     }
     const pods = { buyer: made[0]!, seller: made[1]! };
-    const validator = await loadOpValidator();
     const devices: FleetDevice[] = [];
     for (const side of ['buyer', 'seller'] as const) {
       for (let i = 0; i < options.devicesPerParty; i++) {
@@ -159,19 +155,19 @@ export async function startFleet(options: { backend: Backend; devicesPerParty: n
           cleanFetch: base,
           faults,
           store,
-          replica: replicaFor(store, faults.fetch, validator, pod, side, LABELS[i]!),
+          replica: replicaFor(store, faults.fetch, pod, side, LABELS[i]!),
         });
       }
     }
-    return { backend, pods, devices, stats, validator, restartMs: 0, restarts: 0, stop: stopAll };
+    return { backend, pods, devices, stats, restartMs: 0, restarts: 0, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-function replicaFor(store: MemoryDeviceStore, fetchFn: typeof fetch, validator: OpValidator, pod: FleetPod, side: Side, label: string): Replica {
-  return new Replica({ store, fetch: fetchFn, validator, identity: { webId: pod.webId as never, podRoot: pod.podRoot, device: label } });
+function replicaFor(store: MemoryDeviceStore, fetchFn: typeof fetch, pod: FleetPod, side: Side, label: string): Replica {
+  return new Replica({ store, fetch: fetchFn, identity: { webId: pod.webId as never, podRoot: pod.podRoot, device: label } });
 }
 
 /** Takes a pod off the network: a real stop (file CSS, mini pod), a partition for memory CSS (a stop would lose its data). */
@@ -204,6 +200,6 @@ export async function podUp(fleet: Fleet, pod: FleetPod): Promise<void> {
 export function freshDevices(fleet: Fleet): void {
   for (const device of fleet.devices) {
     device.store = new MemoryDeviceStore();
-    device.replica = replicaFor(device.store, device.faults.fetch, fleet.validator, device.pod, device.side, device.label);
+    device.replica = replicaFor(device.store, device.faults.fetch, device.pod, device.side, device.label);
   }
 }

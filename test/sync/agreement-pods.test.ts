@@ -4,7 +4,6 @@ import type { InvoiceId } from '../../src/model/ids.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import type { AnyOp, Op } from '../../src/model/ops.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
@@ -12,7 +11,6 @@ import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts
 // seen, in both directions. The devices' clocks are set by the test, so that the unseen proposal is clocked between
 // the proposal that was accepted and the Accept: the order by clock that used to undo the acceptance.
 let pods: TestPods;
-let validator: Awaited<ReturnType<typeof loadOpValidator>>;
 let wall = Date.now();
 const at = (ms: number) => {
   wall = ms;
@@ -22,7 +20,7 @@ type Devices = Record<'bd' | 'bm' | 'sd' | 'sm', Replica>;
 
 function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Replica {
   const identity = { webId: party.webId, podRoot: party.podRoot, device };
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity, now: () => wall });
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, identity, now: () => wall });
 }
 
 /** Four devices on an invoice the buyer created: 2 beans at 1.50 (21 % VAT), which every device has seen. */
@@ -66,7 +64,6 @@ const stateOf = (invoice: FoldedInvoice, op: AnyOp) => invoice.log.find((entry) 
 
 beforeAll(async () => {
   pods = await startTestPods();
-  validator = await loadOpValidator();
 }, 120_000);
 
 afterAll(async () => {

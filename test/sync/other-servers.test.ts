@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asInvoiceId, asWebId, type InvoiceId } from '../../src/model/ids.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { LiveInvoice, type InvoiceSnapshot } from '../../src/viewer/live.ts';
 import { renderInvoiceBody, type PageContext } from '../../src/viewer/render.ts';
@@ -48,12 +47,10 @@ async function requestsOf(work: () => Promise<unknown>): Promise<Request[]> {
 
 beforeAll(async () => {
   pod = await startMiniPod(0, { etags: false });
-  const validator = await loadOpValidator();
   const replicaOf = (party: string, fetchFn: typeof fetch) =>
     new Replica({
       store: new MemoryDeviceStore(),
       fetch: fetchFn,
-      validator,
       identity: { webId: asWebId(`${pod.baseUrl}${party}/profile/card#me`), podRoot: `${pod.baseUrl}${party}/`, device: 'desktop' },
     });
   buyer = replicaOf('buyer', recordingFetch);

@@ -8,7 +8,6 @@ import { startPodServer, type PodServer } from '../../src/pod/server.ts';
 import type { DeviceSession } from '../../src/pod/session.ts';
 import { FileDeviceStore } from '../../src/sync/file-store.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { freePort, loginNewDevice } from '../support/pods.ts';
 
 // A file-backed pod that is stopped and started again, and a device whose store is on disk: nothing typed is lost.
@@ -28,7 +27,6 @@ async function replica(): Promise<Replica> {
   return new Replica({
     store: new FileDeviceStore(deviceDir),
     fetch: session.fetch,
-    validator: await loadOpValidator(),
     identity: { webId: session.webId, podRoot: `${server!.baseUrl}buyer/`, device: 'desktop' },
   });
 }

@@ -6,7 +6,6 @@ import type { AnyOp } from '../../src/model/ops.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
@@ -15,11 +14,10 @@ let pods: TestPods;
 const devices: Record<'bd' | 'bm' | 'sd' | 'sm', Replica> = {} as never;
 let invoiceId = asInvoiceId('INV-POD-1');
 
-function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', validator: Awaited<ReturnType<typeof loadOpValidator>>): Replica {
+function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Replica {
   return new Replica({
     store: new MemoryDeviceStore(),
     fetch: party.devices[device].fetch,
-    validator,
     identity: { webId: party.webId, podRoot: party.podRoot, device },
   });
 }
@@ -31,11 +29,10 @@ const snapshot = async (replica: Replica) => {
 
 beforeAll(async () => {
   pods = await startTestPods();
-  const validator = await loadOpValidator();
-  devices.bd = replicaOf(pods.buyer, 'buyer', 'desktop', validator);
-  devices.bm = replicaOf(pods.buyer, 'buyer', 'mobile', validator);
-  devices.sd = replicaOf(pods.seller, 'seller', 'desktop', validator);
-  devices.sm = replicaOf(pods.seller, 'seller', 'mobile', validator);
+  devices.bd = replicaOf(pods.buyer, 'buyer', 'desktop');
+  devices.bm = replicaOf(pods.buyer, 'buyer', 'mobile');
+  devices.sd = replicaOf(pods.seller, 'seller', 'desktop');
+  devices.sm = replicaOf(pods.seller, 'seller', 'mobile');
 });
 
 afterAll(async () => {

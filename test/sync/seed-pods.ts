@@ -10,7 +10,6 @@ import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { packResource } from '../../src/sync/packs.ts';
 import { invoiceContainerOf, opsContainerOf, Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import type { TestParty, TestPods } from '../support/pods.ts';
 import { negotiationOn } from './retarget.ts';
@@ -73,7 +72,6 @@ export async function joinedReplica(party: TestParty, side: 'buyer' | 'seller', 
   return new Replica({
     store,
     fetch: options.fetch ?? party.devices[device].fetch,
-    validator: await loadOpValidator(),
     identity: { webId: party.webId, podRoot: party.podRoot, device },
     limits: { useCheckpoints: options.useCheckpoints ?? true },
     checkpointEvery: options.checkpointEvery ?? 0,

@@ -17,7 +17,6 @@ import type { AnyOp } from '../../src/model/ops.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { Replica } from '../../src/sync/replica.ts';
-import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startViewer, type Viewer } from '../../src/viewer/server.ts';
 import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
@@ -50,8 +49,8 @@ const devices: Record<'bd' | 'bm' | 'sd' | 'sm', Replica> = {} as never;
 let invoiceId = asInvoiceId('INV-VIEW-1');
 const HOSTILE = `<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> & "quotes"`;
 
-function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile', validator: Awaited<ReturnType<typeof loadOpValidator>>): Replica {
-  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, validator, identity: { webId: party.webId, podRoot: party.podRoot, device } });
+function replicaOf(party: TestParty, side: 'buyer' | 'seller', device: 'desktop' | 'mobile'): Replica {
+  return new Replica({ store: new MemoryDeviceStore(), fetch: party.devices[device].fetch, identity: { webId: party.webId, podRoot: party.podRoot, device } });
 }
 
 beforeAll(async () => {
@@ -62,11 +61,10 @@ beforeAll(async () => {
   const launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   pods = await startTestPods();
   browser = await launching;
-  const validator = await loadOpValidator();
-  devices.bd = replicaOf(pods.buyer, 'buyer', 'desktop', validator);
-  devices.bm = replicaOf(pods.buyer, 'buyer', 'mobile', validator);
-  devices.sd = replicaOf(pods.seller, 'seller', 'desktop', validator);
-  devices.sm = replicaOf(pods.seller, 'seller', 'mobile', validator);
+  devices.bd = replicaOf(pods.buyer, 'buyer', 'desktop');
+  devices.bm = replicaOf(pods.buyer, 'buyer', 'mobile');
+  devices.sd = replicaOf(pods.seller, 'seller', 'desktop');
+  devices.sm = replicaOf(pods.seller, 'seller', 'mobile');
 
   // An invoice with a bit of everything, negotiated to "agreed", and one change after the agreement.
   invoiceId = (await devices.bd.createInvoice(invoiceId, {
