@@ -114,7 +114,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     withDevice(async ({ replica }) => {
       const invoiceId = await replica.resolveInvoice(invoice);
       printSync(await replica.sync(invoiceId));
-      const result = await replica.write(invoiceId, 'AddParticipant', payload);
+      // A pod root stands for the participant's folder of this invoice on it, as every participant's folder is named.
+      const container = splitOpsContainer(payload.container) ? payload.container : (await loadReplica()).opsContainerOf(payload.container.replace(/\/?$/, '/'), invoiceId);
+      const result = await replica.write(invoiceId, 'AddParticipant', { ...payload, container });
       printWrite(result, replica);
       printSync(await replica.sync(invoiceId));
       await invite(replica, result, payload.webId, result.op.id);

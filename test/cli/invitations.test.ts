@@ -12,7 +12,7 @@ import { asContainerUrl, asInvoiceId, type InvoiceId, type WebId } from '../../s
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
 import type { AnyOp } from '../../src/model/ops.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
-import { findInbox, listInbox, postToInbox, profileDocumentOf, removeInboxMember } from '../../src/pod/inbox.ts';
+import { findInbox, listInbox, profileDocumentOf, removeInboxMember } from '../../src/pod/inbox.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { invitationJson, readInvitation, type Invitation } from '../../src/sync/invitation.ts';
@@ -44,7 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pods?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('the inbox', () => {
