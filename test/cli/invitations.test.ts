@@ -17,6 +17,8 @@ import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { invitationJson, readInvitation, type Invitation } from '../../src/sync/invitation.ts';
 import { claimInvoiceFolder, opsContainerOf } from '../../src/sync/invoice-folder.ts';
+import { openDevice } from '../../src/sync/device.ts';
+import { startViewer } from '../../src/viewer/server.ts';
 import { cliKit } from '../support/cli-kit.ts';
 import { startTestPods, type TestPods } from '../support/pods.ts';
 
@@ -84,6 +86,20 @@ describe('an invitation', () => {
     const key = invitations[0]!.invoiceId;
     expect(invitations[0]).toMatchObject({ sender: pods.buyer.webId, recipient: pods.seller.webId, origin: opsContainerOf(pods.buyer.podRoot, key) });
     expect((await cli('invitations', '--profile', 'seller-desktop')).out).toContain(`INV-1  from ${pods.buyer.webId} (claimed; checked when you join), names you`);
+
+    // The viewer lists it too, and removes nothing.
+    const device = await openDevice(dataDir, 'seller-desktop');
+    const viewer = await startViewer({ replica: device.replica, port: 0, defaultProfile: 'seller-desktop', notifications: false });
+    try {
+      const page = await (await fetch(viewer.url)).text();
+      expect(page).toContain('Invitations in your inbox');
+      expect(page).toContain(`accept with <code>npx fedinvoice join INV-1 --profile seller-desktop</code>`);
+      expect(page).toContain(pods.buyer.webId);
+    } finally {
+      await viewer.stop();
+      await device.close();
+    }
+    expect(await listInbox(sellerFetch(), sellerInbox)).toHaveLength(1);
 
     const joined = await cli('join', 'INV-1', '--profile', 'seller-desktop');
     expect(joined.code).toBe(0);
