@@ -55,8 +55,8 @@ describe('startLocalPods', () => {
       await pods.stop();
     }
     second = await startLocalPods({ dataDir, buyerPort, sellerPort });
-    // Two file-backed starts of two servers each, CSS loaded inside the hook: minutes on a busy 2-core machine.
-  }, 300_000);
+    // Two file-backed starts of two servers each (four businesses, each inbox made on the first), CSS loaded inside the hook: minutes on a busy 2-core machine.
+  }, 600_000);
   afterAll(async () => {
     await second?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
