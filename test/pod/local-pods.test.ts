@@ -15,6 +15,7 @@ import { DEFAULT_POD_PORTS, localPodPorts, startLocalPods, type LocalPods } from
 import { PortInUseError } from '../../src/pod/server.ts';
 import { readDeviceProfile } from '../../src/pod/profile.ts';
 import { getResource, putImmutable } from '../../src/pod/resources.ts';
+import { findInbox } from '../../src/pod/inbox.ts';
 import { loginDevice } from '../../src/pod/session.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { makeOp } from '../../src/model/builder.ts';
@@ -90,6 +91,10 @@ describe('startLocalPods', () => {
     expect(second!.customer.password).toBe(stored['customer']!.password);
     expect(second!.carrier).toMatchObject({ name: 'carrier', email: 'carrier@fedinvoice.local', webId: `http://localhost:${sellerPort}/carrier/profile/card#me` });
     expect(second!.carrier.password).toBe(stored['carrier']!.password);
+    // Each business has an inbox, so that the first invitation to it arrives.
+    for (const business of [second!.buyer, second!.seller, second!.customer, second!.carrier]) {
+      expect(await findInbox(fetch, business.webId)).toBe(`${business.podRoot}inbox/`);
+    }
     expect(second!.buyer.password).toBe('old-buyer-password');
     for (const path of second!.profiles) expect(await mode(path)).toBe(0o600);
 
