@@ -1,10 +1,9 @@
 import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
-import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
+import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId, type WebId } from '../model/ids.ts';
 import { invoiceKeyOf, isLegacyKey, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
-import type { WebId } from '../model/ids.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import type { OpenDevice } from '../sync/device.ts';
 import { sideOn } from '../model/sides.ts';
