@@ -1,7 +1,7 @@
 import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
-import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId } from '../model/ids.ts';
+import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId, type WebId } from '../model/ids.ts';
 import { invoiceKeyOf, isLegacyKey, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
@@ -10,12 +10,14 @@ import { sideOn } from '../model/sides.ts';
 import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { addLoginCommands } from './login.ts';
+import { deliveryNote, invitationLine } from './invitation-text.ts';
 import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
 
 // Start-up time is most of a command's time: the device code (login, sync, Turtle, SHACL) and the progress bar
 // are imported by the commands that use them, so that `--help` and usage errors load neither.
 const loadDevice = () => import('../sync/device.ts');
 const loadReplica = () => import('../sync/replica.ts');
+const loadInvitations = () => import('../sync/invitations.ts');
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -109,6 +111,45 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const { stdout, stderr, env, openUrl } = io;
   const json = () => globals().json === true;
   addLoginCommands(program, { profileName, dataDir, env, json, stdout, stderr, ...(openUrl ? { openUrl } : {}) });
+  /** Posts an invitation to `recipient`'s inbox once the op naming it is on the pod (else it would name an op nobody can read). */
+  async function invite(replica: Replica, write: WriteResult, recipient: WebId, admission?: WriteResult['op']['id']): Promise<void> {
+    if (write.outbox.queued > 0) return;
+    const { invitationFor, sendInvitation } = await loadInvitations();
+    const invitation = invitationFor(replica, await replica.view(write.op.invoiceId), recipient, admission);
+    if (invitation) io.stderr(deliveryNote(recipient, await sendInvitation(replica.fetch, invitation)));
+  }
+
+  /** AddParticipant: written, then a sync grants the new participant read on this party's ops, then it is invited. */
+  const admit = (invoice: string, payload: PayloadByType['AddParticipant']) =>
+    withDevice(async ({ replica }) => {
+      const invoiceId = await replica.resolveInvoice(invoice);
+      printSync(await replica.sync(invoiceId));
+      // A pod root stands for the participant's folder of this invoice on it, as every participant's folder is named.
+      const container = splitOpsContainer(payload.container) ? payload.container : (await loadReplica()).opsContainerOf(payload.container.replace(/\/?$/, '/'), invoiceId);
+      const result = await replica.write(invoiceId, 'AddParticipant', { ...payload, container });
+      printWrite(result, replica);
+      printSync(await replica.sync(invoiceId));
+      await invite(replica, result, payload.webId, result.op.id);
+    });
+
+  /** Joins `invoice` from the invitations in this business's inbox: the first whose claims hold; the refused are reported and removed. */
+  async function joinFromInbox(replica: Replica, invoice: string) {
+    const { readInbox, invitationsTo, acceptInvitation } = await loadInvitations();
+    const candidates = invitationsTo((await readInbox(replica)).entries, invoice);
+    const keys = [...new Set(candidates.map((entry) => entry.invitation.invoiceId))];
+    if (keys.length > 1) throw new FedinvoiceError(`invitations to several invoices numbered ${invoice} wait in your inbox: join one by its key (${keys.join(', ')})`);
+    const refusals: string[] = [];
+    for (const candidate of candidates) {
+      try {
+        return await acceptInvitation(replica, candidate);
+      } catch (error) {
+        if (!(error instanceof FedinvoiceError) || candidates.length === 1) throw error;
+        refusals.push(messageOf(error));
+      }
+    }
+    if (refusals.length) throw new FedinvoiceError(refusals.join('\n'));
+    throw new FedinvoiceError(`no invitation to ${invoice} waits in your inbox (see \`fedinvoice invitations\`); or join with --from <the creator's op container>`);
+  }
 
   program
     .command('create <invoice>')
@@ -142,14 +183,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           counterpartyInfo: theirs,
         });
         printWrite(result, replica);
+        await invite(replica, result, asWebId(webId!));
         if (!globals().json) io.stdout(`the counterparty joins with: fedinvoice join ${invoice} --from ${replica.ownContainer(result.op.invoiceId)}`);
       });
     });
 
   program
     .command('join <invoice>')
-    .description('join an invoice the counterparty created')
-    .option('--from <container>', "the creator's op container, as printed by `create`")
+    .description('join an invoice the counterparty created: from the invitation in your inbox, or from --from / --with')
+    .option('--from <container>', "the creator's op container, as printed by `create` (when no invitation reached your inbox)")
     .option('--with <profile>', 'the creator as a local profile')
     .action(async (invoice: string, options: Record<string, string | undefined>) => {
       let from = options['from'];
@@ -158,16 +200,39 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { opsContainerOf } = await loadReplica();
         from = opsContainerOf(creatorPod, isLegacyKey(invoice) ? invoiceKeyOf(creatorPod, invoice) : asInvoiceId(invoice));
       }
-      if (!from || !isContainerUrl(from)) throw new FedinvoiceError("--from must be the creator's op container URL (ending in /), or use --with <profile>");
+      const printJoined = (result: SyncResult) => {
+        printSync(result);
+        io.stdout(globals().json ? JSON.stringify(result.invoice, null, 2) : `joined ${invoice}\n\n${formatInvoice(result.invoice)}`);
+      };
+      if (from === undefined) {
+        await withDevice(async ({ replica }) => printJoined(await joinFromInbox(replica, invoice)));
+        return;
+      }
+      if (!isContainerUrl(from)) throw new FedinvoiceError("--from must be the creator's op container URL (ending in /), or use --with <profile>");
       const key = splitOpsContainer(from)?.key;
       if (!key || (key !== invoice && numberOfKey(key) !== invoice)) {
         throw new FedinvoiceError(`${from} is not the op container of invoice ${invoice}: it must be <pod>invoices/${invoice}.<hash>/ops/, as \`fedinvoice create\` printed`);
       }
       const invoiceId = asInvoiceId(key);
+      await withDevice(async ({ replica }) => printJoined(await replica.joinInvoice(invoiceId, asContainerUrl(from!))));
+    });
+
+  program
+    .command('invitations')
+    .description('the invitations waiting in your inbox (made on first use); ones that are not invitations are removed')
+    .action(async () => {
       await withDevice(async ({ replica }) => {
-        const result = await replica.joinInvoice(invoiceId, asContainerUrl(from!));
-        printSync(result);
-        io.stdout(globals().json ? JSON.stringify(result.invoice, null, 2) : `joined ${invoice}\n\n${formatInvoice(result.invoice)}`);
+        const { readInbox, discardRefused } = await loadInvitations();
+        const { inbox, entries } = await readInbox(replica);
+        const removed = await discardRefused(replica, entries);
+        const waiting = entries.flatMap((entry) => ('invitation' in entry ? [entry.invitation] : []));
+        if (globals().json) {
+          io.stdout(JSON.stringify({ inbox, invitations: waiting, removed }, null, 2));
+          return;
+        }
+        for (const entry of removed) io.stderr(`removed ${entry.url}: ${'refused' in entry ? entry.refused : ''}`);
+        for (const invitation of waiting) io.stdout(invitationLine(invitation));
+        if (waiting.length === 0) io.stdout(`no invitations wait in your inbox ${inbox}`);
       });
     });
 
@@ -268,7 +333,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const args = params.slice(1, 1 + entry.args.length) as string[];
       const options = params[1 + entry.args.length] as Record<string, string | undefined>;
       const payload = entry.payload(args, options);
-      await writeOp(invoice, entry.type, payload);
+      const type: OpType = entry.type;
+      if (type === 'AddParticipant') await admit(invoice, payload as PayloadByType['AddParticipant']);
+      else await writeOp(invoice, type as OpType, payload);
     });
   }
 

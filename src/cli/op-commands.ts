@@ -125,7 +125,7 @@ export const OP_COMMANDS: readonly OpCommand[] = [
       { flags: '--allow <types>', description: 'comma-separated op types it may write, e.g. SetTracking,Comment (required)' },
       { flags: '--name <name>', description: 'who it is' },
     ],
-    summary: `admit a ${PARTICIPANT_ROLES.join(' / ')}`,
+    summary: `admit a ${PARTICIPANT_ROLES.join(' / ')}; <container> is its op container or its pod root; it is invited through its inbox`,
     payload: ([role, webId, container], o) => {
       if (!(PARTICIPANT_ROLES as readonly string[]).includes(role!)) throw new FedinvoiceError(`role must be one of ${PARTICIPANT_ROLES.join(', ')}`);
       const allowedTypes = required(o, 'allow', '--allow').split(',').map((type) => type.trim());

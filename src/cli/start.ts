@@ -7,7 +7,7 @@ import type { Viewer } from '../viewer/server.ts';
 import { dataDirOf } from '../pod/profile.ts';
 
 /**
- * `npm start`: three businesses (buyer, seller, customer) on two Community Solid Servers, file-backed under ./data, with five
+ * `npm start`: four businesses (buyer, seller, customer, carrier) on two Community Solid Servers, file-backed under ./data, with six
  * device profiles, and the invoice viewer on http://localhost:3000/ acting as one profile. Options (or their
  * environment variables) are listed in USAGE. The pods listen on 127.0.0.1 only unless FEDINVOICE_HOST says
  * otherwise; the viewer always listens on 127.0.0.1 only.
@@ -104,7 +104,7 @@ async function start(options: StartOptions): Promise<{ pods: LocalPods; viewer: 
 
   let pods: LocalPods;
   try {
-    console.log(`Starting the pods of the buyer, the seller and the customer on ports ${ports.buyer} and ${ports.seller} (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
+    console.log(`Starting the pods of the buyer, the seller, the customer and the carrier on ports ${ports.buyer} and ${ports.seller} (data in ${relative(process.cwd(), dataDir) || '.'}/, listening on ${host})…`);
     pods = await startLocalPods({ dataDir, host, buyerPort: ports.buyer, sellerPort: ports.seller });
   } catch (error) {
     // Taken between the check and the listen.
@@ -132,7 +132,7 @@ ${viewerNote}
 
 ${pods.notes.map((note) => `${note}\n`).join('')}
 Businesses (for local use only: the accounts are in ${data}/accounts.json, mode 0600):
-${[pods.buyer, pods.seller, pods.customer].map((b) => `  ${b.name.padEnd(9)} WebID ${b.webId}\n            log in at ${b.baseUrl} as ${b.email}, password ${b.password}`).join('\n')}
+${[pods.buyer, pods.seller, pods.customer, pods.carrier].map((b) => `  ${b.name.padEnd(9)} WebID ${b.webId}\n            log in at ${b.baseUrl} as ${b.email}, password ${b.password}`).join('\n')}
 
 Device profiles (client credentials, mode 0600):
 ${pods.profiles.map((path) => `  ${relative(process.cwd(), path)}`).join('\n')}
@@ -142,15 +142,21 @@ Try it, in another terminal:
 or by hand:
   export PATH="$PWD/bin:$PATH"                   # once per terminal, in this folder
   ${cli} create INV-1 --profile buyer-desktop --with seller-desktop --name Michiel --counterparty-name George
-  ${cli} join INV-1 --profile seller-desktop --with buyer-desktop
+  ${cli} invitations --profile seller-desktop      # the invitation create posted to the seller's inbox
+  ${cli} join INV-1 --profile seller-desktop       # accepts it (checked against the pods first)
   ${cli} join INV-1 --profile seller-mobile --with buyer-desktop
   ${cli} join INV-1 --profile buyer-mobile --with buyer-desktop
   ${cli} add-to-cart INV-1 beans 520 --profile buyer-mobile
   ${cli} quote-item INV-1 beans 0.05 --tax 21 --profile seller-mobile
   ${cli} show INV-1 --profile seller-desktop
+A carrier that sets the tracking, admitted by the seller and invited through its inbox:
+  ${cli} add-participant INV-1 carrier '${pods.carrier.webId}' ${pods.carrier.podRoot} --allow SetTracking,Comment --name ParcelCo --profile seller-desktop
+  ${cli} sync INV-1 --profile buyer-desktop        # the buyer grants the carrier read on its ops
+  ${cli} join INV-1 --profile carrier-desktop
+  ${cli} set-tracking INV-1 ParcelCo PC-123 --profile carrier-desktop
 The seller's second customer, with the seller's own number:
   ${cli} create INV-1 --profile customer-desktop --with seller-desktop --name Clara --counterparty-name George
-  ${cli} join INV-1 --profile seller-desktop --with customer-desktop
+  ${cli} join INV-1 --profile seller-desktop       # the customer's invitation (the buyer's was used)
   ${cli} list --profile seller-desktop           # two invoices INV-1, told apart by their keys
 
 Press Ctrl+C to stop.`);

@@ -33,7 +33,7 @@ export function aclLinkOf(linkHeader: string | null, baseUrl: string): string | 
 }
 
 /** Finds the ACL document of `resourceUrl` through its Link header; `null` if the resource does not exist. */
-async function findAclUrl(fetchFn: typeof fetch, resourceUrl: string): Promise<string | null> {
+export async function findAclUrl(fetchFn: typeof fetch, resourceUrl: string): Promise<string | null> {
   const response = await send(fetchFn, resourceUrl, { method: 'HEAD' });
   await response.body?.cancel().catch(() => undefined);
   if (response.status === 404) return null;

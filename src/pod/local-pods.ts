@@ -1,14 +1,15 @@
 /**
  * The local businesses of `npm start` on two pod servers: on the buyer's (http://localhost:3001/, or the port chosen
  * on the first start) the buyer and the customer (a second customer of the seller), on the seller's
- * (http://localhost:3002/) the seller; file-backed under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
+ * (http://localhost:3002/) the seller and the carrier (which the seller admits to set the tracking); file-backed
+ * under `<dataDir>/pods/buyer` and `<dataDir>/pods/seller`.
  *
  * Files under dataDir (folders 0700, files 0600, they hold secrets):
- *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller: {...}, customer: {...} }
+ *   accounts.json            { version: 1, buyer: { email, password, podName, baseUrl }, seller, customer, carrier }
  *                            written on the first start, with random passwords; a data folder made before the
- *                            customer existed gets its account added once.
+ *                            customer or the carrier existed gets its account added once.
  *   profiles/<name>.json     one per device, named <business>-<device> (buyer-desktop, buyer-mobile, seller-desktop,
- *                            seller-mobile, customer-desktop): { name, business, device, webId, podRoot, oidcIssuer,
+ *                            seller-mobile, customer-desktop, carrier-desktop): { name, business, device, webId, podRoot, oidcIssuer,
  *                            clientId, clientSecret }
  *
  * First start: accounts.json is created, each server seeds its account + pod, and client credentials are made for
@@ -20,10 +21,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FedinvoiceError } from '../model/errors.ts';
-import type { WebId } from '../model/ids.ts';
+import { FedinvoiceError, messageOf } from '../model/errors.ts';
+import { asWebId, type WebId } from '../model/ids.ts';
 import { createClientCredentials, getAccountWebId } from './accounts.ts';
-import { profilePath, profilesDirOf, writeSecretJson, type DeviceProfile } from './profile.ts';
+import { profilePath, profilesDirOf, readDeviceProfile, writeSecretJson, type DeviceProfile } from './profile.ts';
 import { assertPortFree } from './ports.ts';
 import type { PodServer } from './server.ts';
 
@@ -35,15 +36,21 @@ interface AccountRecord {
 }
 /** The two servers, named after the business each was first made for. */
 type Party = 'buyer' | 'seller';
-type Business = Party | 'customer';
-/** `customer` is missing in a data folder made before the third business existed. */
-type AccountsFile = { version: 1 } & Record<Party, AccountRecord> & { customer?: AccountRecord };
+/** Businesses added after the first data folders were made: each may be missing from an older accounts.json. */
+type LaterBusiness = 'customer' | 'carrier';
+type Business = Party | LaterBusiness;
+type AccountsFile = { version: 1 } & Record<Party, AccountRecord> & Partial<Record<LaterBusiness, AccountRecord>>;
 
 /** Each business: the server its pod is on and its devices' labels. */
 const BUSINESSES: ReadonlyArray<{ name: Business; server: Party; devices: readonly string[] }> = [
   { name: 'buyer', server: 'buyer', devices: ['desktop', 'mobile'] },
   { name: 'seller', server: 'seller', devices: ['desktop', 'mobile'] },
   { name: 'customer', server: 'buyer', devices: ['desktop'] },
+  { name: 'carrier', server: 'seller', devices: ['desktop'] },
+];
+const LATER_BUSINESSES: ReadonlyArray<{ name: LaterBusiness; description: string }> = [
+  { name: 'customer', description: "a second customer of the seller, on the buyer's server" },
+  { name: 'carrier', description: "a carrier the seller can admit to set the tracking, on the seller's server" },
 ];
 
 /** Where npm start's pods listen when neither an option nor the data folder says otherwise. */
@@ -67,6 +74,8 @@ export interface LocalPods {
   seller: LocalBusiness;
   /** A second customer of the seller, on the buyer's server. */
   customer: LocalBusiness;
+  /** A carrier, on the seller's server: the seller admits it to an invoice to set the tracking. */
+  carrier: LocalBusiness;
   /** Paths of the four device profiles. */
   profiles: string[];
   /** What changed in the data folder on this start that a person should know (e.g. a business added). */
@@ -140,19 +149,30 @@ const newAccount = (business: Business, port: number): AccountRecord => ({
 });
 
 async function createAccounts(dataDir: string, ports: Record<Party, number>): Promise<Required<AccountsFile>> {
-  const accounts = { version: 1 as const, buyer: newAccount('buyer', ports.buyer), seller: newAccount('seller', ports.seller), customer: newAccount('customer', ports.buyer) };
+  const accounts = {
+    version: 1 as const,
+    buyer: newAccount('buyer', ports.buyer),
+    seller: newAccount('seller', ports.seller),
+    customer: newAccount('customer', ports.buyer),
+    carrier: newAccount('carrier', ports.seller),
+  };
   await writeSecretJson(join(dataDir, 'accounts.json'), accounts);
   return accounts;
 }
 
-/** A data folder made before the customer existed gets its account once (the server creates it on start). */
-async function withCustomer(dataDir: string, accounts: AccountsFile, notes: string[]): Promise<Required<AccountsFile>> {
-  if (accounts.customer) return accounts as Required<AccountsFile>;
+/** A data folder made before a later business existed gets its account once (its server creates it on start). */
+async function withLaterBusinesses(dataDir: string, accounts: AccountsFile, notes: string[]): Promise<Required<AccountsFile>> {
+  const missing = LATER_BUSINESSES.filter(({ name }) => !accounts[name]);
+  if (missing.length === 0) return accounts as Required<AccountsFile>;
   const path = join(dataDir, 'accounts.json');
-  const upgraded = { ...accounts, customer: newAccount('customer', Number(new URL(accounts.buyer.baseUrl).port)) };
+  const upgraded = { ...accounts };
+  for (const { name, description } of missing) {
+    const server = BUSINESSES.find((b) => b.name === name)!.server;
+    upgraded[name] = newAccount(name, Number(new URL(accounts[server].baseUrl).port));
+    notes.push(`Added a business, "${name}" (${description}), to ${path}.`);
+  }
   await writeSecretJson(path, upgraded);
-  notes.push(`Added a third business, "customer" (a second customer of the seller, on the buyer's server), to ${path}.`);
-  return upgraded;
+  return upgraded as Required<AccountsFile>;
 }
 
 function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'clientSecret'>): value is DeviceProfile {
@@ -165,6 +185,23 @@ function isProfile(value: unknown, expected: Omit<DeviceProfile, 'clientId' | 'c
     p.webId === expected.webId &&
     p.oidcIssuer === expected.oidcIssuer
   );
+}
+
+/** Makes the business's inbox if it has none, so that the first invitation to it arrives (inbox.ts). */
+async function openInbox(profileFile: string, notes: string[]): Promise<void> {
+  const profile = await readDeviceProfile(profileFile);
+  // Loaded here, like the server: importing this module stays cheap for the port checks that run first.
+  const [{ loginProfile }, { ensureInbox }] = await Promise.all([import('./profile-session.ts'), import('./inbox.ts')]);
+  try {
+    const session = await loginProfile(profile, profileFile);
+    try {
+      await ensureInbox(session.fetch, asWebId(profile.webId), profile.podRoot);
+    } finally {
+      await session.logout();
+    }
+  } catch (error) {
+    notes.push(`Could not make the inbox of ${profile.webId} (${messageOf(error)}); \`fedinvoice invitations\` makes it later.`);
+  }
 }
 
 export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPods> {
@@ -181,7 +218,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
   // Seconds before CSS would find out: a taken port fails here, before any server loads.
   for (const party of PARTIES) await assertPortFree(ports[party], host);
   const notes: string[] = [];
-  const accounts = existing ? await withCustomer(dataDir, existing, notes) : await createAccounts(dataDir, ports);
+  const accounts = existing ? await withLaterBusinesses(dataDir, existing, notes) : await createAccounts(dataDir, ports);
   // Loaded only now: importing this module (for localPodPorts, or before the checks above) costs no CSS start-up.
   const { startPodServer } = await import('./server.ts');
 
@@ -237,6 +274,7 @@ export async function startLocalPods(options: LocalPodsOptions): Promise<LocalPo
         }
         profiles.push(path);
       }
+      await openInbox(profilePath(dataDir, `${business.name}-${business.devices[0]}`), notes);
     }
     return { ...businesses, profiles, notes, stop };
   } catch (error) {

@@ -5,7 +5,9 @@
  */
 import type { WebId } from '../model/ids.ts';
 import type { Author, FoldedInvoice, LogEntry, OpSummary, Totals } from '../model/invoice.ts';
+import { numberOfKey } from '../model/invoice-key.ts';
 import type { PartyInfo } from '../model/ops.ts';
+import type { Invitation } from '../sync/invitation.ts';
 import { money, unitPrice } from '../present/money.ts';
 import { externalLink, html, type Html } from './html.ts';
 import type { InvoiceSnapshot, PodStatus } from './live.ts';
@@ -123,11 +125,18 @@ export interface InvoiceListEntry {
   readonly invoice: FoldedInvoice | null;
 }
 
+/** What waits in the profile's inbox, or why it could not be read. */
+export interface InboxView {
+  readonly invitations: readonly Invitation[];
+  readonly error: string | null;
+}
+
 export function renderListPage(
   entries: readonly InvoiceListEntry[],
   onPodOnly: readonly string[],
   listError: string | null,
   ctx: PageContext,
+  inbox: InboxView = { invitations: [], error: null },
 ): string {
   const rows = entries.map(({ invoiceId, invoice }) => {
     const c = invoice?.currency ?? null;
@@ -157,8 +166,21 @@ ${
     ? html`<section aria-labelledby="h-onpod"><h2 id="h-onpod">On the pod, not joined on this device</h2>
   <ul>${onPodOnly.map((id) => html`<li><code>${id}</code> — join it with <code>npx fedinvoice join ${id} --profile ${ctx.identity.profile} …</code></li>`)}</ul></section>`
     : ''
-}`;
+}
+${invitationsSection(inbox, ctx)}`;
   return shell('Invoices', ctx, main);
+}
+
+/** The invitations waiting in the inbox: what each claims (checked only when it is accepted) and the command that accepts it. */
+function invitationsSection(inbox: InboxView, ctx: PageContext): Html | string {
+  if (inbox.error) return html`<p class="banner stale" role="status">The inbox could not be read: ${inbox.error}</p>`;
+  if (!inbox.invitations.length) return '';
+  const items = inbox.invitations.map((invitation) => {
+    const number = numberOfKey(invitation.invoiceId);
+    return html`<li><strong>${number}</strong> from <code>${invitation.sender}</code> (claimed; checked when you join), ${when(invitation.published)}
+      — accept with <code>npx fedinvoice join ${number} --profile ${ctx.identity.profile}</code></li>`;
+  });
+  return html`<section aria-labelledby="h-invitations"><h2 id="h-invitations">Invitations in your inbox</h2><ul>${items}</ul></section>`;
 }
 
 const statusClass = (status: string): string => status.replace(/[^a-z]+/g, '-');

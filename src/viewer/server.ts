@@ -2,7 +2,7 @@
  * The invoice viewer: a small node:http server that acts as one device (a Replica; its credentials stay here,
  * the page never sees them) and serves
  *
- *   GET /                              the invoices the profile takes part in
+ *   GET /                              the invoices the profile takes part in, and the invitations in its inbox
  *   GET /invoices/{id}                 one invoice, server-rendered
  *   GET /invoices/{id}/events          Server-Sent Events: `event: invoice` with { version, html, title, announce }
  *   GET /invoices/{id}/invoice.json    the folded invoice as JSON
@@ -20,7 +20,16 @@ import { isInvoiceId, type InvoiceId } from '../model/ids.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { Replica } from '../sync/replica.ts';
 import { LiveInvoice, type InvoiceSnapshot } from './live.ts';
-import { renderInvoiceBody, renderInvoicePage, renderListPage, renderNotFoundPage, type InvoiceListEntry, type PageContext } from './render.ts';
+import { readInbox } from '../sync/invitations.ts';
+import {
+  renderInvoiceBody,
+  renderInvoicePage,
+  renderListPage,
+  renderNotFoundPage,
+  type InboxView,
+  type InvoiceListEntry,
+  type PageContext,
+} from './render.ts';
 
 export interface ViewerOptions {
   /** The device the viewer acts as (a single profile). Give this or `replicaFor`. */
@@ -208,7 +217,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         local.map(async (ref) => ({ invoiceId: ref.invoiceId, invoice: await replica.view(ref.invoiceId).catch(() => null) })),
       );
       const joined = new Set<string>(local.map((ref) => ref.invoiceId));
-      html(200, renderListPage(entries, list.onPod.filter((id) => !joined.has(id) && (!allowed || allowed.has(id))), list.error, ctx));
+      const onPodOnly = list.onPod.filter((id) => !joined.has(id) && (!allowed || allowed.has(id)));
+      html(200, renderListPage(entries, onPodOnly, list.error, ctx, await inboxOf(replica)));
       return;
     }
 
@@ -287,6 +297,16 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       });
     },
   };
+}
+
+/** The invitations waiting in the device's inbox (read only: the viewer removes nothing), or why it could not be read. */
+async function inboxOf(replica: Replica): Promise<InboxView> {
+  try {
+    const { entries } = await readInbox(replica);
+    return { invitations: entries.flatMap((entry) => ('invitation' in entry ? [entry.invitation] : [])), error: null };
+  } catch (error) {
+    return { invitations: [], error: messageOf(error) };
+  }
 }
 
 /** What a screen reader announces when the page changes: new ops first, else pods that cannot be reached. */

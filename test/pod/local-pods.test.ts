@@ -16,6 +16,7 @@ import { PortInUseError } from '../../src/pod/server.ts';
 import { readDeviceProfile } from '../../src/pod/profile.ts';
 import { getResource, putImmutable } from '../../src/pod/resources.ts';
 import { loginProfile } from '../../src/pod/profile-session.ts';
+import { findInbox } from '../../src/pod/inbox.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { makeOp } from '../../src/model/builder.ts';
 import { asContainerUrl, asInvoiceId, asWebId } from '../../src/model/ids.ts';
@@ -55,8 +56,8 @@ describe('startLocalPods', () => {
       await pods.stop();
     }
     second = await startLocalPods({ dataDir, buyerPort, sellerPort });
-    // Two file-backed starts of two servers each, CSS loaded inside the hook: minutes on a busy 2-core machine.
-  }, 300_000);
+    // Two file-backed starts of two servers each (four businesses, each inbox made on the first), CSS loaded inside the hook: minutes on a busy 2-core machine.
+  }, 600_000);
   afterAll(async () => {
     await second?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -75,15 +76,25 @@ describe('startLocalPods', () => {
     expect((await readdir(join(dataDir, 'profiles'))).sort()).toEqual([
       'buyer-desktop.json',
       'buyer-mobile.json',
+      'carrier-desktop.json',
       'customer-desktop.json',
       'seller-desktop.json',
       'seller-mobile.json',
     ]);
-    expect(first.notes).toEqual([expect.stringMatching(/^Added a third business, "customer" .*accounts\.json\.$/)]);
+    expect(first.notes).toEqual([
+      expect.stringMatching(/^Added a business, "customer" \(a second customer of the seller, on the buyer's server\), to .*accounts\.json\.$/),
+      expect.stringMatching(/^Added a business, "carrier" \(a carrier the seller can admit to set the tracking, on the seller's server\), to .*accounts\.json\.$/),
+    ]);
     expect(second!.notes).toEqual([]);
     expect(second!.customer).toMatchObject({ name: 'customer', email: 'customer@fedinvoice.local', webId: `http://localhost:${buyerPort}/customer/profile/card#me` });
     const stored = JSON.parse(await readFile(join(dataDir, 'accounts.json'), 'utf8')) as Record<string, { password: string }>;
     expect(second!.customer.password).toBe(stored['customer']!.password);
+    expect(second!.carrier).toMatchObject({ name: 'carrier', email: 'carrier@fedinvoice.local', webId: `http://localhost:${sellerPort}/carrier/profile/card#me` });
+    expect(second!.carrier.password).toBe(stored['carrier']!.password);
+    // Each business has an inbox, so that the first invitation to it arrives.
+    for (const business of [second!.buyer, second!.seller, second!.customer, second!.carrier]) {
+      expect(await findInbox(fetch, business.webId)).toBe(`${business.podRoot}inbox/`);
+    }
     expect(second!.buyer.password).toBe('old-buyer-password');
     for (const path of second!.profiles) expect(await mode(path)).toBe(0o600);
 
@@ -113,9 +124,9 @@ describe('startLocalPods', () => {
     const login = await loginAccount(second!.buyer.baseUrl, accounts.buyer.email, accounts.buyer.password);
     expect(await getPods(login)).toEqual([second!.buyer.podRoot]);
     // White-box check on CSS's account store (file backend: one JSON per account under .internal/accounts/data/):
-    // still one account per business (the buyer's server also holds the customer's), each holding exactly the device
+    // still one account per business (the buyer's server also holds the customer's, the seller's the carrier's), each holding exactly the device
     // credentials made on the first start.
-    for (const [server, credentials] of [['buyer', [1, 2]], ['seller', [2]]] as const) {
+    for (const [server, credentials] of [['buyer', [1, 2]], ['seller', [1, 2]]] as const) {
       const dir = join(dataDir, 'pods', server, '.internal', 'accounts', 'data');
       const files = await readdir(dir);
       const counts = [];
