@@ -19,14 +19,22 @@ export function eInvoiceGaps(content: ContentState, currency: string): EInvoiceG
   if (categories.has('O') && categories.size > 1) gaps.seller.push('VAT category O (not subject to VAT) cannot be combined with other categories on one invoice');
   if (categories.has('K') && content.delivery.date === null) gaps.seller.push('an intra-community supply (VAT category K) needs a delivery date');
   if (minorUnits(currency) > 2) gaps.seller.push(`EN 16931 allows amounts with at most 2 decimals, and ${currency} has ${minorUnits(currency)}: invoice in another currency`);
+  nationalGaps(content, gaps);
   if (content.invoiceDetails === null) gaps.seller.push('the seller has not given the invoice number and issue date (set-invoice-details)');
   if (content.paymentTerms === null) gaps.seller.push('the seller has not given payment terms (set-payment-terms)');
   for (const line of content.items) {
-    if (line.qty > 0 && line.name === undefined) gaps.seller.push(`line ${line.productCode} has no item name (quote-item --name)`);
+    if (line.qty === 0) continue;
+    if (line.name === undefined) gaps.seller.push(`line ${line.productCode} has no item name (quote-item --name)`);
+    if (line.unitPrice !== null && line.lineTotal !== null && toDecimal(line.lineTotal).minus(toDecimal(line.unitPrice).times(line.qty)).abs().gt(MAX_LINE_ROUNDING)) {
+      gaps.seller.push(`line ${line.productCode}: ${line.qty} × ${line.unitPrice} does not round to whole ${currency} minor units within ${MAX_LINE_ROUNDING}, as EN 16931 (Peppol) requires; quote another unit price`);
+    }
   }
   if (content.buyerReference === null) gaps.buyer.push('the buyer has not given its reference or purchase order (set-buyer-reference)');
   return gaps;
 }
+
+/** How far Peppol lets a line's net amount be from quantity × price (so a fraction of a yen on a line cannot be rounded away). */
+const MAX_LINE_ROUNDING = '0.02';
 
 /** AE (reverse charge) and K (intra-community supply) name the buyer's VAT identifier. */
 const needsBuyerVat = (categories: ReadonlySet<VatCategory>): boolean => categories.has('AE') || categories.has('K');
@@ -58,4 +66,27 @@ function categoriesUsed(content: ContentState, gaps: Record<Side, string[]>): Se
   for (const extra of content.extras) check(extra.addedBy.role.startsWith('buyer') ? 'buyer' : 'seller', `extra ${extra.key}`, extra.taxCategory, extra.taxRate);
   for (const discount of content.discounts) for (const part of discount.parts) check('seller', `discount ${discount.key}`, part.category, part.rate);
   return used;
+}
+
+/** Dutch legal entity schemes Peppol's NL rules accept: the chamber of commerce (KvK) and OIN. */
+const DUTCH_SCHEMES = ['0106', '0190'];
+/** Countries whose Peppol national rules fedinvoice does not cover yet. */
+const UNCOVERED_COUNTRIES = ['IT', 'IS'];
+
+/** Peppol's national rules for the seller's country (the Netherlands'), and the countries not covered. */
+function nationalGaps(content: ContentState, gaps: Record<Side, string[]>): void {
+  const sellerCountry = content.sellerInfo.postalAddress?.countryCode;
+  if (sellerCountry !== undefined && UNCOVERED_COUNTRIES.includes(sellerCountry)) {
+    gaps.seller.push(`fedinvoice does not yet export for sellers in ${sellerCountry}: Peppol's national rules there are not covered`);
+  }
+  if (sellerCountry !== 'NL') return;
+  const dutch = (side: Side, info: PartyInfo) => {
+    if (info.postalAddress && info.postalAddress.postalCode === undefined) gaps[side].push(`the ${side} is in the Netherlands and has not given a postal code`);
+    if (info.legalId === undefined || !DUTCH_SCHEMES.includes(info.legalIdScheme ?? '')) {
+      gaps[side].push(`the ${side} is in the Netherlands and has not given its KvK (scheme 0106) or OIN (0190) number as legal registration id`);
+    }
+  };
+  dutch('seller', content.sellerInfo);
+  if (content.buyerInfo.postalAddress?.countryCode === 'NL') dutch('buyer', content.buyerInfo);
+  if (!content.paymentTerms?.iban) gaps.seller.push('the seller is in the Netherlands and has not given the account to pay into (set-payment-terms --iban)');
 }

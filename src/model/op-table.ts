@@ -229,6 +229,7 @@ export const PARTY_INFO: NodeSpec = {
     optional('address', schema('address'), 'address', LONG_TEXT, 'address as text'),
     optional('postalAddress', fi('postalAddress'), 'postal address', node(PARTY_ADDRESS)),
     optional('legalId', fi('legalId'), 'legal registration id', SHORT_CODE, 'registration id'),
+    optional('legalIdScheme', fi('legalIdScheme'), 'legal registration id scheme', text(4, 4, { source: patterns.ICD, says: 'an ICD code of four digits like 0106' }), 'scheme'),
     optional('endpoint', fi('endpoint'), 'electronic address', node(ENDPOINT)),
     optional('contactName', fi('contactName'), 'contact name', NAME, 'name'),
     optional('phone', schema('telephone'), 'phone', text(1, 50, CODE), 'phone number'),

@@ -22,6 +22,8 @@ export interface PartyInfo {
   readonly postalAddress?: PartyAddress;
   /** The legal registration identifier (company register number). */
   readonly legalId?: string;
+  /** The ISO 6523 ICD scheme of `legalId` (0106 for a Dutch KvK number). */
+  readonly legalIdScheme?: string;
   /** The party's electronic address (Peppol endpoint) in an EAS scheme. */
   readonly endpoint?: { readonly scheme: string; readonly id: string };
   readonly contactName?: string;

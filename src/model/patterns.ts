@@ -23,6 +23,9 @@ export const UNIT_CODE = '^[A-Z0-9]{1,3}$';
 /** An electronic address scheme of the EAS list: four digits (0088, 9930) or two capital letters (EM). */
 export const ENDPOINT_SCHEME = '^([0-9]{4}|[A-Z]{2})$';
 
+/** An ISO 6523 ICD code naming an identifier scheme (0106: the Dutch chamber of commerce). */
+export const ICD = '^[0-9]{4}$';
+
 /** An IBAN as printed without spaces: country, check digits, then up to 30 letters and digits. */
 export const IBAN = '^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$';
 
