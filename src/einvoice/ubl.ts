@@ -149,7 +149,8 @@ function allowancesAndCharges(doc: Node, invoice: FoldedInvoice, currency: strin
   }
 }
 
-function allowanceCharge(doc: Node, charge: boolean, reason: string, amount: string, category: VatCategory, rate: string, currency: string): void {
+type Tax = readonly [category: VatCategory, rate: string, currency: string];
+function allowanceCharge(doc: Node, charge: boolean, reason: string, amount: string, ...[category, rate, currency]: Tax): void {
   const node = add(doc, 'cac:AllowanceCharge');
   text(node, 'cbc:ChargeIndicator', String(charge));
   text(node, 'cbc:AllowanceChargeReason', reason);

@@ -355,8 +355,8 @@ export function foldContent(
     discounts: discountList,
     delivery,
     paymentTerms: termsOp ? paymentTermsOf(termsOp.payload) : null,
-    invoiceDetails: detailsOp ? { number: detailsOp.payload.number, issueDate: detailsOp.payload.issueDate, note: detailsOp.payload.note ?? null } : null,
-    buyerReference: referenceOp ? { reference: referenceOp.payload.reference, orderReference: referenceOp.payload.orderReference ?? null } : null,
+    invoiceDetails: detailsOp ? { ...detailsOp.payload, note: detailsOp.payload.note ?? null } : null,
+    buyerReference: referenceOp ? { ...referenceOp.payload, orderReference: referenceOp.payload.orderReference ?? null } : null,
     tracking: trackingOp
       ? ({
           carrier: trackingOp.payload.carrier,
@@ -385,12 +385,14 @@ function splitGroup(group: string): { category: VatCategory; rate: string } {
 const sortedGroups = (bases: Map<string, Decimal>): string[] =>
   [...bases.keys()].sort((a, b) => {
     const [x, y] = [splitGroup(a), splitGroup(b)];
-    return toDecimal(x.rate).comparedTo(y.rate) || (x.category < y.category ? -1 : x.category > y.category ? 1 : 0);
+    return toDecimal(x.rate).comparedTo(y.rate) || x.category.localeCompare(y.category, 'en');
   });
 
 function itemOf(quote: Op<'QuoteItem'>['payload']): Partial<Pick<InvoiceLine, 'name' | 'description' | 'unitCode' | 'taxCategory'>> {
   const { name, description, unitCode, taxCategory } = quote;
-  return { ...(name ? { name } : {}), ...(description ? { description } : {}), ...(unitCode ? { unitCode } : {}), ...(taxCategory ? { taxCategory } : {}) };
+  const item = { name, description, unitCode, taxCategory };
+  for (const key of Object.keys(item) as Array<keyof typeof item>) if (item[key] === undefined) delete item[key];
+  return item;
 }
 
 function paymentTermsOf(p: Op<'SetPaymentTerms'>['payload']): NonNullable<ContentState['paymentTerms']> {
@@ -452,8 +454,21 @@ export function termsOf(
       .filter((line) => line.qty > 0)
       .map(({ productCode, qty, unitPrice, taxRate, lineTotal, name, description, unitCode, taxCategory }) =>
         ({ productCode, qty, unitPrice, taxRate, lineTotal, name, description, unitCode, taxCategory })),
-    extras: content.extras.map(({ key, description, amount, taxRate, taxCategory }) => ({ key, description, amount, taxRate, taxCategory })),
-    discounts: content.discounts.map(({ key, description, amount, taxRate, percent, parts }) => ({ key, description, amount, taxRate, percent, parts })),
+    extras: content.extras.map(({ key, description, amount, taxRate, taxCategory }) => ({
+      key,
+      description,
+      amount,
+      taxRate,
+      taxCategory,
+    })),
+    discounts: content.discounts.map(({ key, description, amount, taxRate, percent, parts }) => ({
+      key,
+      description,
+      amount,
+      taxRate,
+      percent,
+      parts,
+    })),
     delivery: { date: content.delivery.date, address: content.delivery.address },
     paymentTerms: content.paymentTerms,
     invoiceDetails: content.invoiceDetails,

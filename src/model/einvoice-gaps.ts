@@ -25,7 +25,8 @@ export function eInvoiceGaps(content: ContentState, currency: string): EInvoiceG
   for (const line of content.items) {
     if (line.qty === 0) continue;
     if (line.name === undefined) gaps.seller.push(`line ${line.productCode} has no item name (quote-item --name)`);
-    if (line.unitPrice !== null && line.lineTotal !== null && toDecimal(line.lineTotal).minus(toDecimal(line.unitPrice).times(line.qty)).abs().gt(MAX_LINE_ROUNDING)) {
+    const exact = line.unitPrice === null ? null : toDecimal(line.unitPrice).times(line.qty);
+    if (exact !== null && line.lineTotal !== null && toDecimal(line.lineTotal).minus(exact).abs().gt(MAX_LINE_ROUNDING)) {
       gaps.seller.push(`line ${line.productCode}: ${line.qty} × ${line.unitPrice} does not round to whole ${currency} minor units within ${MAX_LINE_ROUNDING}, as EN 16931 (Peppol) requires; quote another unit price`);
     }
   }
