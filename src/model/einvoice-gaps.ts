@@ -1,4 +1,5 @@
 import { vatCategoryOf, type ContentState } from './content.ts';
+import { COUNTRY_CODES } from './countries.ts';
 import type { EInvoiceGaps } from './invoice.ts';
 import { minorUnits, toDecimal } from './money.ts';
 import type { PartyInfo, VatCategory } from './ops.ts';
@@ -18,6 +19,9 @@ export function eInvoiceGaps(content: ContentState, currency: string): EInvoiceG
   partyGaps('buyer', content.buyerInfo, vatRequired && needsBuyerVat(categories), gaps.buyer);
   if (categories.has('O') && categories.size > 1) gaps.seller.push('VAT category O (not subject to VAT) cannot be combined with other categories on one invoice');
   if (categories.has('K') && content.delivery.date === null) gaps.seller.push('an intra-community supply (VAT category K) needs a delivery date');
+  if (categories.has('K') && !COUNTRY_CODES.includes(content.delivery.address?.addressCountry ?? '')) {
+    gaps.buyer.push('an intra-community supply (VAT category K) needs a delivery address whose country is an ISO 3166-1 code (like DE)');
+  }
   if (minorUnits(currency) > 2) gaps.seller.push(`EN 16931 allows amounts with at most 2 decimals, and ${currency} has ${minorUnits(currency)}: invoice in another currency`);
   nationalGaps(content, gaps);
   if (content.invoiceDetails === null) gaps.seller.push('the seller has not given the invoice number and issue date (set-invoice-details)');
@@ -44,6 +48,7 @@ function partyGaps(side: Side, info: PartyInfo, vatRequired: boolean, out: strin
   const the = `the ${side}`;
   if (info.postalAddress === undefined) out.push(`${the} has not given a postal address with its country`);
   if (info.endpoint === undefined) out.push(`${the} has not given an electronic address (Peppol endpoint and scheme)`);
+  else if (info.endpoint.scheme === GLN_SCHEME && !isGln(info.endpoint.id)) out.push(`${the}'s electronic address is not a valid GLN (scheme 0088): 13 digits with a GS1 check digit`);
   if (side === 'seller' && info.vatId === undefined && info.legalId === undefined) {
     out.push(`${the} has given neither a VAT identifier nor a legal registration identifier`);
   }
@@ -71,8 +76,8 @@ function categoriesUsed(content: ContentState, gaps: Record<Side, string[]>): Se
 
 /** Dutch legal entity schemes Peppol's NL rules accept: the chamber of commerce (KvK) and OIN. */
 const DUTCH_SCHEMES = ['0106', '0190'];
-/** Countries whose Peppol national rules fedinvoice does not cover yet. */
-const UNCOVERED_COUNTRIES = ['IT', 'IS'];
+/** Countries whose Peppol national rules fedinvoice does not cover yet (it covers the Netherlands'). */
+const UNCOVERED_COUNTRIES = ['DE', 'DK', 'GR', 'IS', 'IT', 'NO', 'SE'];
 
 /** Peppol's national rules for the seller's country (the Netherlands'), and the countries not covered. */
 function nationalGaps(content: ContentState, gaps: Record<Side, string[]>): void {
@@ -90,4 +95,14 @@ function nationalGaps(content: ContentState, gaps: Record<Side, string[]>): void
   dutch('seller', content.sellerInfo);
   if (content.buyerInfo.postalAddress?.countryCode === 'NL') dutch('buyer', content.buyerInfo);
   if (!content.paymentTerms?.iban) gaps.seller.push('the seller is in the Netherlands and has not given the account to pay into (set-payment-terms --iban)');
+}
+
+const GLN_SCHEME = '0088';
+
+/** A GS1 Global Location Number: 13 digits, the last a check digit (weights 3 and 1 from the right). */
+export function isGln(id: string): boolean {
+  if (!/^[0-9]{13}$/.test(id)) return false;
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(id[11 - i]) * (i % 2 === 0 ? 3 : 1);
+  return (10 - (sum % 10)) % 10 === Number(id[12]);
 }
