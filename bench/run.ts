@@ -9,6 +9,7 @@
  *   bench/propagation.ts  write-to-viewer latency, notifications vs polling
  *   bench/cli-start.ts    wall time of one fedinvoice command (--help, warm show, warm write) vs node -e 0
  *   bench/servers.ts      the viewer on a server without notifications or ETags vs polling only
+ *   bench/export.ts       UBL e-invoice export and its validation (CEN, Peppol, XSD), 10 and 1,000 lines
  *
  * `--only fold,sync` runs a subset. A bench file that is missing, or a name --only does not know, is an error.
  * `npm run soak` (bench/soak.ts) is not among them: it runs for as long as it is told, not in CI.
@@ -21,7 +22,7 @@ import { arg, machine, note } from './lib.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--only' && all[i - 1] !== '--only');
 const only = arg('--only')?.split(',');
-const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers'];
+const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers', 'export'];
 const unknown = only?.filter((name) => !ALL.includes(name)) ?? [];
 if (unknown.length) {
   note(`--only names no bench called ${unknown.join(', ')}: the benches are ${ALL.join(', ')}`);

@@ -5,13 +5,18 @@ import { localPodPorts, startLocalPods, type LocalPods } from '../pod/local-pods
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import { openDevice, type OpenDevice } from '../sync/device.ts';
 import { opsContainerOf } from '../sync/replica.ts';
+import type { InvoiceId } from '../model/ids.ts';
+import { DEMO_BEANS_QUOTE, DEMO_BUYER_INFO, DEMO_BUYER_REFERENCE, DEMO_INVOICE_DETAILS, DEMO_PAYMENT_TERMS, DEMO_SELLER_INFO } from './demo-legal.ts';
 import { formatInvoice } from './format.ts';
 
 /**
  * `npm run demo`: the README's demo scenario on real pods. Four devices compose invoice 0001-03: the buyer asks for
  * 520 beans, the seller quotes 0.05 and stocks 1000, both seller devices set the seller's name at the same
  * instant (a concurrent write settled by the model's rule), and the buyer's attempt to set seller info is refused.
+ * With `--agree`, both businesses then give their legal data, the seller proposes and the buyer accepts, so that
+ * `fedinvoice export 0001-03 --format ubl --profile seller-desktop` prints a valid e-invoice.
  */
+const agreeToo = process.argv.slice(2).includes('--agree');
 const invoiceNumber = '0001-03';
 const dataDir = dataDirOf(undefined, process.env);
 const SELLER_NAMES_FROM = 1623679553837; // the earliest wall-clock instant the two seller devices write their names at
@@ -110,6 +115,8 @@ try {
     }
   }
 
+  if (agreeToo) await agreeOnLegalTerms(invoiceId, step);
+
   console.log('');
   const rendered: string[] = [];
   for (const name of names) {
@@ -122,7 +129,37 @@ try {
   console.log(agree ? 'All four devices fold the same invoice.' : 'The devices DISAGREE: this is a bug, please report it.');
   console.log(`Op containers: ${opsContainerOf(devices['buyer-desktop']!.profile.podRoot, invoiceId)} and ${opsContainerOf(devices['seller-desktop']!.profile.podRoot, invoiceId)}`);
   if (!agree) process.exitCode = 1;
+  if (agreeToo) console.log(`The e-invoice: fedinvoice export ${invoiceNumber} --format ubl --profile seller-desktop`);
 } finally {
   for (const device of Object.values(devices)) await device.close();
   await startedPods?.stop();
+}
+
+/** Both businesses give their legal data for an e-invoice; the seller proposes and the buyer accepts (once). */
+async function agreeOnLegalTerms(invoiceId: InvoiceId, step: (who: string, what: string) => void): Promise<void> {
+  const replica = (name: string) => devices[name]!.replica;
+  const synced = async (name: string) => (await replica(name).sync(invoiceId)).invoice;
+  if ((await synced('seller-desktop')).agreement) {
+    console.log(`Invoice ${invoiceNumber} is already agreed.`);
+    return;
+  }
+  step('seller-desktop', 'set-seller-info (legal name, address, VAT and KvK numbers, Peppol endpoint)');
+  await replica('seller-desktop').write(invoiceId, 'SetSellerInfo', DEMO_SELLER_INFO);
+  step('seller-desktop', `set-invoice-details ${DEMO_INVOICE_DETAILS.number} ${DEMO_INVOICE_DETAILS.issueDate}`);
+  await replica('seller-desktop').write(invoiceId, 'SetInvoiceDetails', DEMO_INVOICE_DETAILS);
+  step('seller-desktop', `set-payment-terms "${DEMO_PAYMENT_TERMS.terms}" --due-days ${DEMO_PAYMENT_TERMS.dueDays} --iban ${DEMO_PAYMENT_TERMS.iban}`);
+  await replica('seller-desktop').write(invoiceId, 'SetPaymentTerms', DEMO_PAYMENT_TERMS);
+  step('seller-mobile', `quote-item beans 0.05 --name "${DEMO_BEANS_QUOTE.name}" --category Z`);
+  await replica('seller-mobile').write(invoiceId, 'QuoteItem', DEMO_BEANS_QUOTE);
+  step('buyer-desktop', 'set-buyer-info (legal name, address, VAT and KvK numbers, Peppol endpoint)');
+  await replica('buyer-desktop').write(invoiceId, 'SetBuyerInfo', DEMO_BUYER_INFO);
+  step('buyer-desktop', `set-buyer-reference ${DEMO_BUYER_REFERENCE.reference} --order ${DEMO_BUYER_REFERENCE.orderReference}`);
+  await replica('buyer-desktop').write(invoiceId, 'SetBuyerReference', DEMO_BUYER_REFERENCE);
+  const gaps = (await synced('seller-desktop')).eInvoiceGaps;
+  if (gaps.seller.length + gaps.buyer.length > 0) throw new FedinvoiceError(`the demo's legal data is incomplete: ${[...gaps.seller, ...gaps.buyer].join('; ')}`);
+  step('seller-desktop', 'propose');
+  await replica('seller-desktop').propose(invoiceId);
+  await synced('buyer-desktop');
+  step('buyer-desktop', 'accept');
+  await replica('buyer-desktop').accept(invoiceId);
 }

@@ -1,8 +1,10 @@
 import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { asContainerUrl, asInvoiceId, asWebId, isContainerUrl, type InvoiceId, type WebId } from '../model/ids.ts';
 import { invoiceKeyOf, isLegacyKey, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
+import type { ExportFormat } from '../einvoice/export.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import type { OpenDevice } from '../sync/device.ts';
@@ -18,6 +20,7 @@ import { kebab, OP_COMMANDS, partyInfoFrom } from './op-commands.ts';
 const loadDevice = () => import('../sync/device.ts');
 const loadReplica = () => import('../sync/replica.ts');
 const loadInvitations = () => import('../sync/invitations.ts');
+const loadExport = () => import('../einvoice/export.ts');
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -315,7 +318,40 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('propose <invoice>')
     .description('propose the invoice as this device sees it (names its terms hash and op heads)')
-    .action((invoice: string) => writeWith(invoice, (replica, invoiceId) => replica.propose(invoiceId)));
+    .action((invoice: string) =>
+      writeWith(invoice, async (replica, invoiceId) => {
+        const result = await replica.propose(invoiceId);
+        const gaps = (await loadExport()).exportGaps(await replica.view(invoiceId));
+        if (gaps.length) io.stderr(`warning: these terms cannot be exported as an e-invoice yet; they lack:\n${gaps.map((gap) => `  - ${gap}`).join('\n')}`);
+        return result;
+      }),
+    );
+
+  program
+    .command('export <invoice>')
+    .description('write the agreed invoice as an e-invoice (UBL 2.1 for EN 16931 and Peppol BIS Billing 3.0) or as JSON')
+    .option('--format <format>', 'ubl (the e-invoice) or json (the model)', 'ubl')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .option('--offline', 'do not touch the network: export what this device holds')
+    .action(async (invoice: string, options: { format: string; out?: string; offline?: boolean }) => {
+      const { EXPORT_FORMATS, exportInvoice } = await loadExport();
+      const format = options.format as ExportFormat;
+      if (!EXPORT_FORMATS.includes(format)) throw new FedinvoiceError(`--format must be ${EXPORT_FORMATS.join(' or ')}, not "${options.format}"`);
+      await withDevice(async ({ replica }) => {
+        const invoiceId = await replica.resolveInvoice(invoice);
+        const folded = options.offline ? await replica.view(invoiceId) : await syncedView(replica, invoiceId);
+        const text = exportInvoice(folded, format);
+        if (!options.out) return io.stdout(text.trimEnd());
+        await writeFile(options.out, text);
+        io.stderr(`wrote the agreed invoice ${numberOfKey(invoiceId)} as ${format === 'ubl' ? 'a UBL e-invoice' : 'JSON'} to ${options.out}`);
+      });
+    });
+
+  async function syncedView(replica: Replica, invoiceId: InvoiceId) {
+    const result = await replica.sync(invoiceId);
+    printSync(result);
+    return result.invoice;
+  }
 
   program
     .command('accept <invoice>')

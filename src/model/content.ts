@@ -7,6 +7,7 @@ import type {
   CommentEntry,
   Delivery,
   Discount,
+  DiscountPart,
   Extra,
   FoldedInvoice,
   InvoiceLine,
@@ -17,7 +18,7 @@ import type {
 } from './invoice.ts';
 import { Decimal, formatMoney, normalizeDecimal, percentOf, roundToMinor, toDecimal } from './money.ts';
 import { OP_TABLE } from './op-table.ts';
-import { OP_TYPES, type AnyOp, type Op, type OpType, type PartyInfo } from './ops.ts';
+import { OP_TYPES, type AnyOp, type Op, type OpType, type PartyInfo, type VatCategory } from './ops.ts';
 import type { Side } from './roles.ts';
 
 /** An op the fold accepted, with where it sits in the causal graph and who wrote it. */
@@ -33,7 +34,7 @@ export const TERMS_TYPES: ReadonlySet<OpType> = new Set(OP_TYPES.filter((type) =
 
 export type ContentState = Pick<
   FoldedInvoice,
-  'items' | 'catalog' | 'extras' | 'discounts' | 'delivery' | 'paymentTerms' | 'tracking' | 'comments' | 'totals'
+  'items' | 'catalog' | 'extras' | 'discounts' | 'delivery' | 'paymentTerms' | 'invoiceDetails' | 'buyerReference' | 'tracking' | 'comments' | 'totals'
 > & {
   readonly buyerInfo: PartyInfo;
   readonly sellerInfo: PartyInfo;
@@ -135,6 +136,8 @@ export function foldContent(
   const sellerDateProposals: JudgedOp[] = [];
   let address: JudgedOp | undefined;
   let paymentTerms: JudgedOp | undefined;
+  let invoiceDetails: JudgedOp | undefined;
+  let buyerReference: JudgedOp | undefined;
   let tracking: JudgedOp | undefined;
   const comments: CommentEntry[] = [];
 
@@ -219,6 +222,12 @@ export function foldContent(
       case 'SetPaymentTerms':
         paymentTerms = latest(paymentTerms, judged);
         break;
+      case 'SetInvoiceDetails':
+        invoiceDetails = latest(invoiceDetails, judged);
+        break;
+      case 'SetBuyerReference':
+        buyerReference = latest(buyerReference, judged);
+        break;
       case 'SetTracking':
         tracking = latest(tracking, judged);
         break;
@@ -253,7 +262,7 @@ export function foldContent(
         }
       : null;
     const lineTotal = unitPrice === null ? null : formatMoney(roundToMinor(new Decimal(qty).times(unitPrice), currency), currency);
-    items.push({ productCode: code, desired, available, qty, unitPrice, taxRate, bid, lineTotal });
+    items.push({ productCode: code, desired, available, qty, unitPrice, taxRate, bid, lineTotal, ...(quote ? itemOf(quote.payload) : {}) });
   }
 
   const extraList: Extra[] = extras.survivors(graph).map(({ op, author }) => {
@@ -263,28 +272,34 @@ export function foldContent(
       description: p.description,
       amount: formatMoney(toDecimal(p.amount), currency),
       taxRate: normalizeDecimal(p.taxRate),
+      ...(p.taxCategory ? { taxCategory: p.taxCategory } : {}),
       addedBy: author,
       opId: op.id,
     };
   });
 
-  // Percent discounts apply to the base of each rate before any discount, so their order does not matter.
+  // EN 16931 sums per VAT category and rate. Percent discounts apply to each group's base before any discount,
+  // so their order does not matter.
   const bases = new Map<string, Decimal>();
-  const addToBase = (rate: string, amount: Decimal) => bases.set(rate, (bases.get(rate) ?? new Decimal(0)).plus(amount));
+  const addToBase = (group: string, amount: Decimal) => bases.set(group, (bases.get(group) ?? new Decimal(0)).plus(amount));
   for (const line of items) {
-    if (line.qty > 0 && line.lineTotal !== null && line.taxRate !== null) addToBase(line.taxRate, toDecimal(line.lineTotal));
+    if (line.qty > 0 && line.lineTotal !== null && line.taxRate !== null) {
+      addToBase(vatGroup(line.taxCategory, line.taxRate), toDecimal(line.lineTotal));
+    }
   }
-  for (const extra of extraList) addToBase(extra.taxRate, toDecimal(extra.amount));
+  for (const extra of extraList) addToBase(vatGroup(extra.taxCategory, extra.taxRate), toDecimal(extra.amount));
   const undiscounted = new Map(bases);
 
   const discountList: Discount[] = discounts.survivors(graph).map(({ op, author }) => {
     const p = (op as Op<'AddDiscount'>).payload;
     if (p.percent !== undefined) {
       let total = new Decimal(0);
-      for (const [rate, base] of undiscounted) {
-        const cut = percentOf(base, p.percent, currency);
-        addToBase(rate, cut.negated());
+      const parts: DiscountPart[] = [];
+      for (const group of sortedGroups(undiscounted)) {
+        const cut = percentOf(undiscounted.get(group)!, p.percent, currency);
+        addToBase(group, cut.negated());
         total = total.plus(cut);
+        parts.push({ ...splitGroup(group), amount: formatMoney(cut, currency) });
       }
       return {
         key: p.key,
@@ -292,19 +307,22 @@ export function foldContent(
         amount: formatMoney(total, currency),
         taxRate: null,
         percent: normalizeDecimal(p.percent),
+        parts,
         addedBy: author,
         opId: op.id,
       };
     }
     const amount = roundToMinor(toDecimal(p.amount!), currency);
     const rate = normalizeDecimal(p.taxRate!);
-    addToBase(rate, amount.negated());
+    const group = vatGroup(p.taxCategory, rate);
+    addToBase(group, amount.negated());
     return {
       key: p.key,
       description: p.description,
       amount: formatMoney(amount, currency),
       taxRate: rate,
       percent: null,
+      parts: [{ ...splitGroup(group), amount: formatMoney(amount, currency) }],
       addedBy: author,
       opId: op.id,
     };
@@ -326,6 +344,8 @@ export function foldContent(
 
   const trackingOp = tracking?.op as Op<'SetTracking'> | undefined;
   const termsOp = paymentTerms?.op as Op<'SetPaymentTerms'> | undefined;
+  const detailsOp = invoiceDetails?.op as Op<'SetInvoiceDetails'> | undefined;
+  const referenceOp = buyerReference?.op as Op<'SetBuyerReference'> | undefined;
   return {
     buyerInfo: buyerInfo ? (buyerInfo.op as Op<'SetBuyerInfo'>).payload.info : create.payload.buyer.info,
     sellerInfo: sellerInfo ? (sellerInfo.op as Op<'SetSellerInfo'>).payload.info : create.payload.seller.info,
@@ -334,7 +354,9 @@ export function foldContent(
     extras: extraList,
     discounts: discountList,
     delivery,
-    paymentTerms: termsOp ? { terms: termsOp.payload.terms, dueDays: termsOp.payload.dueDays ?? null } : null,
+    paymentTerms: termsOp ? paymentTermsOf(termsOp.payload) : null,
+    invoiceDetails: detailsOp ? { ...detailsOp.payload, note: detailsOp.payload.note ?? null } : null,
+    buyerReference: referenceOp ? { ...referenceOp.payload, orderReference: referenceOp.payload.orderReference ?? null } : null,
     tracking: trackingOp
       ? ({
           carrier: trackingOp.payload.carrier,
@@ -348,17 +370,54 @@ export function foldContent(
   };
 }
 
+/** The VAT category a line, extra or discount is in: the one its author named, else S for a positive rate and Z for 0. */
+export function vatCategoryOf(category: VatCategory | undefined, rate: string): VatCategory {
+  return category ?? (toDecimal(rate).isZero() ? 'Z' : 'S');
+}
+
+/** The key of a VAT breakdown group: category and rate. */
+const vatGroup = (category: VatCategory | undefined, rate: string): string => `${vatCategoryOf(category, rate)} ${rate}`;
+function splitGroup(group: string): { category: VatCategory; rate: string } {
+  const [category, rate] = group.split(' ');
+  return { category: category as VatCategory, rate: rate! };
+}
+/** Groups by rate, then category: the order the breakdown is shown in. */
+const sortedGroups = (bases: Map<string, Decimal>): string[] =>
+  [...bases.keys()].sort((a, b) => {
+    const [x, y] = [splitGroup(a), splitGroup(b)];
+    return toDecimal(x.rate).comparedTo(y.rate) || x.category.localeCompare(y.category, 'en');
+  });
+
+function itemOf(quote: Op<'QuoteItem'>['payload']): Partial<Pick<InvoiceLine, 'name' | 'description' | 'unitCode' | 'taxCategory'>> {
+  const { name, description, unitCode, taxCategory } = quote;
+  const item = { name, description, unitCode, taxCategory };
+  for (const key of Object.keys(item) as Array<keyof typeof item>) if (item[key] === undefined) delete item[key];
+  return item;
+}
+
+function paymentTermsOf(p: Op<'SetPaymentTerms'>['payload']): NonNullable<ContentState['paymentTerms']> {
+  const { iban, bic, paymentReference } = p;
+  return {
+    terms: p.terms,
+    dueDays: p.dueDays ?? null,
+    ...(iban ? { iban } : {}),
+    ...(bic ? { bic } : {}),
+    ...(paymentReference ? { paymentReference } : {}),
+  };
+}
+
+/** EN 16931's totals: per category and rate, the taxable amount rounded, its VAT rounded; the document sums them. */
 function totalsOf(bases: Map<string, Decimal>, currency: string): Totals {
   const tax: TaxLine[] = [];
   let net = new Decimal(0);
   let taxTotal = new Decimal(0);
-  const rates = [...bases.keys()].sort((a, b) => toDecimal(a).comparedTo(b));
-  for (const rate of rates) {
-    const base = roundToMinor(bases.get(rate)!, currency);
+  for (const group of sortedGroups(bases)) {
+    const { category, rate } = splitGroup(group);
+    const base = roundToMinor(bases.get(group)!, currency);
     const amount = percentOf(base, rate, currency);
     net = net.plus(base);
     taxTotal = taxTotal.plus(amount);
-    tax.push({ rate, base: formatMoney(base, currency), amount: formatMoney(amount, currency) });
+    tax.push({ category, rate, base: formatMoney(base, currency), amount: formatMoney(amount, currency) });
   }
   return {
     net: formatMoney(net, currency),
@@ -393,11 +452,27 @@ export function termsOf(
     seller: { webId: invoice.sellerWebId, info: content.sellerInfo },
     lines: content.items
       .filter((line) => line.qty > 0)
-      .map(({ productCode, qty, unitPrice, taxRate, lineTotal }) => ({ productCode, qty, unitPrice, taxRate, lineTotal })),
-    extras: content.extras.map(({ key, description, amount, taxRate }) => ({ key, description, amount, taxRate })),
-    discounts: content.discounts.map(({ key, description, amount, taxRate, percent }) => ({ key, description, amount, taxRate, percent })),
+      .map(({ productCode, qty, unitPrice, taxRate, lineTotal, name, description, unitCode, taxCategory }) =>
+        ({ productCode, qty, unitPrice, taxRate, lineTotal, name, description, unitCode, taxCategory })),
+    extras: content.extras.map(({ key, description, amount, taxRate, taxCategory }) => ({
+      key,
+      description,
+      amount,
+      taxRate,
+      taxCategory,
+    })),
+    discounts: content.discounts.map(({ key, description, amount, taxRate, percent, parts }) => ({
+      key,
+      description,
+      amount,
+      taxRate,
+      percent,
+      parts,
+    })),
     delivery: { date: content.delivery.date, address: content.delivery.address },
     paymentTerms: content.paymentTerms,
+    invoiceDetails: content.invoiceDetails,
+    buyerReference: content.buyerReference,
     totals: content.totals,
   };
 }

@@ -1,3 +1,4 @@
+import { eInvoiceGaps } from './einvoice-gaps.ts';
 import { buildCausalGraph, type CausalGraph, type VersionVector } from './causality.ts';
 import { compareClocks, ZERO_CLOCK } from './clock.ts';
 import { emptyTotals, foldContent, hashTerms, notProposable, termsOf, TERMS_TYPES, type ContentState, type JudgedOp } from './content.ts';
@@ -184,6 +185,9 @@ class Judge {
         discounts: [],
         delivery: { date: null, requestedDate: null, requestOpen: false, address: null },
         paymentTerms: null,
+        invoiceDetails: null,
+        buyerReference: null,
+        eInvoiceGaps: { seller: [], buyer: [] },
         tracking: null,
         comments: [],
         totals: emptyTotals(),
@@ -215,6 +219,9 @@ class Judge {
       discounts: shown.discounts,
       delivery: shown.delivery,
       paymentTerms: shown.paymentTerms,
+      invoiceDetails: shown.invoiceDetails,
+      buyerReference: shown.buyerReference,
+      eInvoiceGaps: eInvoiceGaps(shown, create.payload.currency),
       tracking: content.tracking,
       comments: content.comments,
       totals: shown.totals,

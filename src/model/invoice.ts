@@ -1,5 +1,5 @@
 import type { ContainerUrl, InvoiceId, OpId, TermsHash, WebId } from './ids.ts';
-import type { Hlc, OpType, PartyInfo, PostalAddress } from './ops.ts';
+import type { Hlc, OpType, PartyInfo, PostalAddress, VatCategory } from './ops.ts';
 import type { Role, Side } from './roles.ts';
 
 /**
@@ -47,6 +47,13 @@ export interface InvoiceLine {
   readonly bid: { readonly unitPrice: string; readonly taxRate: string; readonly accepted: boolean } | null;
   /** qty × unitPrice, rounded to the currency's minor unit; null while unpriced. */
   readonly lineTotal: string | null;
+  /** What the price's quote says of the item, when it says it. */
+  readonly name?: string;
+  readonly description?: string;
+  /** UN/ECE Recommendation 20 unit; an e-invoice says C62 (one) without it. */
+  readonly unitCode?: string;
+  /** The VAT category the quote named; without it, S for a positive rate and Z for 0 (`vatCategoryOf`). */
+  readonly taxCategory?: VatCategory;
 }
 
 /** A product with stock or a quote that nobody has put in the cart (yet): kept, not rejected. */
@@ -62,8 +69,16 @@ export interface Extra {
   readonly description: string;
   readonly amount: string;
   readonly taxRate: string;
+  readonly taxCategory?: VatCategory;
   readonly addedBy: Author;
   readonly opId: OpId;
+}
+
+/** The share of a discount that comes off one VAT category and rate. */
+export interface DiscountPart {
+  readonly category: VatCategory;
+  readonly rate: string;
+  readonly amount: string;
 }
 
 export interface Discount {
@@ -73,11 +88,15 @@ export interface Discount {
   readonly amount: string;
   readonly taxRate: string | null;
   readonly percent: string | null;
+  /** Per VAT category and rate, what it takes off (one part for an amount discount, one per group for a percent). */
+  readonly parts: readonly DiscountPart[];
   readonly addedBy: Author;
   readonly opId: OpId;
 }
 
+/** One group of EN 16931's VAT breakdown: a category and a rate. */
 export interface TaxLine {
+  readonly category: VatCategory;
   readonly rate: string;
   readonly base: string;
   readonly amount: string;
@@ -88,6 +107,19 @@ export interface Totals {
   readonly tax: readonly TaxLine[];
   readonly taxTotal: string;
   readonly gross: string;
+}
+
+export interface PaymentTerms {
+  readonly terms: string;
+  readonly dueDays: number | null;
+  readonly iban?: string;
+  readonly bic?: string;
+  readonly paymentReference?: string;
+}
+
+export interface EInvoiceGaps {
+  readonly seller: readonly string[];
+  readonly buyer: readonly string[];
 }
 
 export interface Delivery {
@@ -171,7 +203,12 @@ export interface FoldedInvoice {
   readonly extras: readonly Extra[];
   readonly discounts: readonly Discount[];
   readonly delivery: Delivery;
-  readonly paymentTerms: { readonly terms: string; readonly dueDays: number | null } | null;
+  readonly paymentTerms: PaymentTerms | null;
+  /** The seller's legal invoice number, issue date and note. */
+  readonly invoiceDetails: { readonly number: string; readonly issueDate: string; readonly note: string | null } | null;
+  readonly buyerReference: { readonly reference: string; readonly orderReference: string | null } | null;
+  /** What an e-invoice of the current (or agreed) terms still lacks, per party that can give it (`model/einvoice-gaps.ts`). */
+  readonly eInvoiceGaps: EInvoiceGaps;
   readonly tracking: Tracking | null;
   readonly comments: readonly CommentEntry[];
   readonly totals: Totals;

@@ -1,4 +1,5 @@
 import { MAX_COUNTER, MAX_WALL_MS } from './clock.ts';
+import { COUNTRY_CODES } from './countries.ts';
 import { CURRENCY_CODES } from './currencies.ts';
 import { MAX_URL_LENGTH } from './ids.ts';
 import { OP_TYPES, PARTICIPANT_ROLES, type OpType, type PayloadByType } from './ops.ts';
@@ -189,6 +190,35 @@ const optional = <K extends string>(key: K, predicate: string, label: string, va
 // ---------------------------------------------------------------------------------------------------
 // Nested nodes
 
+const node = (node: NodeSpec): NodeValue => ({ kind: 'node', node });
+
+/** The VAT categories of EN 16931 (UNCL 5305, the subset the standard allows). */
+export const VAT_CATEGORIES = ['S', 'Z', 'E', 'AE', 'K', 'G', 'O', 'L', 'M'] as const;
+const VAT_CATEGORY: ChoiceValue = { kind: 'choice', choices: VAT_CATEGORIES, says: 'VAT category code (S, Z, E, AE, K, G, O, L or M)' };
+const COUNTRY: ChoiceValue = { kind: 'choice', choices: COUNTRY_CODES, says: 'ISO 3166-1 country code (like NL)' };
+/** A unit of measure: a UN/ECE Recommendation 20 (or 21) code such as C62 (one), KGM, HUR. */
+const UNIT_CODE = text(1, 3, { source: patterns.UNIT_CODE, says: 'of capital letters and digits (UN/ECE Recommendation 20, like C62)' });
+
+export const PARTY_ADDRESS: NodeSpec = {
+  name: 'PartyAddress',
+  comment: "A party's postal address, as an e-invoice states it.",
+  fields: [
+    one('streetAddress', schema('streetAddress'), 'street', LONG_TEXT, 'street address'),
+    one('addressLocality', schema('addressLocality'), 'city', NAME, 'city'),
+    optional('postalCode', schema('postalCode'), 'postal code', text(1, 50), 'postal code'),
+    one('countryCode', schema('addressCountry'), 'country code', COUNTRY),
+  ],
+};
+
+export const ENDPOINT: NodeSpec = {
+  name: 'Endpoint',
+  comment: "A party's electronic address (its Peppol endpoint) and the scheme it is in.",
+  fields: [
+    one('scheme', fi('endpointScheme'), 'scheme', text(2, 4, { source: patterns.ENDPOINT_SCHEME, says: 'an EAS code like 0088 or 9930' }), 'scheme'),
+    one('id', fi('endpointId'), 'id', SHORT_CODE, 'identifier'),
+  ],
+};
+
 export const PARTY_INFO: NodeSpec = {
   name: 'PartyInfo',
   comment: "A buyer's or seller's party information.",
@@ -197,6 +227,12 @@ export const PARTY_INFO: NodeSpec = {
     optional('vatId', schema('vatID'), 'VAT id', SHORT_CODE, 'VAT id'),
     optional('email', schema('email'), 'email', SHORT_CODE, 'e-mail address'),
     optional('address', schema('address'), 'address', LONG_TEXT, 'address as text'),
+    optional('postalAddress', fi('postalAddress'), 'postal address', node(PARTY_ADDRESS)),
+    optional('legalId', fi('legalId'), 'legal registration id', SHORT_CODE, 'registration id'),
+    optional('legalIdScheme', fi('legalIdScheme'), 'legal registration id scheme', text(4, 4, { source: patterns.ICD, says: 'an ICD code of four digits like 0106' }), 'scheme'),
+    optional('endpoint', fi('endpoint'), 'electronic address', node(ENDPOINT)),
+    optional('contactName', fi('contactName'), 'contact name', NAME, 'name'),
+    optional('phone', schema('telephone'), 'phone', text(1, 50, CODE), 'phone number'),
   ],
 };
 
@@ -221,8 +257,6 @@ export const POSTAL_ADDRESS: NodeSpec = {
     one('addressCountry', schema('addressCountry'), 'country', NAME, 'country'),
   ],
 };
-
-const node = (node: NodeSpec): NodeValue => ({ kind: 'node', node });
 
 // ---------------------------------------------------------------------------------------------------
 // The envelope: what every op says besides its payload (its id is the resource's name, its type the rdf:type).
@@ -278,7 +312,18 @@ export const OP_TABLE: { readonly [T in OpType]: OpSpec<T> } = {
     fields: [product, one('delta', fi('stockDelta'), 'stock change', { kind: 'integer', min: -MAX_QUANTITY, max: MAX_QUANTITY, nonZero: true })],
   },
   ItemOutOfStock: { changesTerms: true, fields: [product] },
-  QuoteItem: { changesTerms: true, fields: [product, unitPrice, taxRate] },
+  QuoteItem: {
+    changesTerms: true,
+    fields: [
+      product,
+      unitPrice,
+      taxRate,
+      optional('name', schema('name'), 'item name', NAME, 'name'),
+      optional('description', schema('description'), 'item description', LONG_TEXT, 'description'),
+      optional('unitCode', schema('unitCode'), 'unit of measure', UNIT_CODE, 'unit code'),
+      optional('taxCategory', fi('taxCategory'), 'VAT category', VAT_CATEGORY),
+    ],
+  },
   BidItem: { changesTerms: false, fields: [product, unitPrice, taxRate] },
   AddExtra: {
     changesTerms: true,
@@ -287,6 +332,7 @@ export const OP_TABLE: { readonly [T in OpType]: OpSpec<T> } = {
       one('description', schema('description'), 'description', LONG_TEXT, 'description'),
       one('amount', schema('price'), 'amount', AMOUNT),
       taxRate,
+      optional('taxCategory', fi('taxCategory'), 'VAT category', VAT_CATEGORY),
     ],
   },
   RemoveExtra: { changesTerms: true, fields: [one('key', fi('key'), 'key', SHORT_CODE, 'key')] },
@@ -298,6 +344,7 @@ export const OP_TABLE: { readonly [T in OpType]: OpSpec<T> } = {
       optional('amount', schema('discount'), 'discount amount', POSITIVE_AMOUNT, 'amount'),
       optional('taxRate', fi('taxRate'), 'discount tax rate', TAX_RATE, 'tax rate'),
       optional('percent', fi('discountPercent'), 'discount percent', PERCENT, 'percentage'),
+      optional('taxCategory', fi('taxCategory'), 'VAT category', VAT_CATEGORY),
     ],
     rules: [
       {
@@ -318,6 +365,24 @@ export const OP_TABLE: { readonly [T in OpType]: OpSpec<T> } = {
     fields: [
       one('terms', fi('paymentTerms'), 'payment terms', LONG_TEXT, 'text'),
       optional('dueDays', fi('dueDays'), 'days until due', { kind: 'integer', min: 0, max: 36_500 }, 'number of days'),
+      optional('iban', fi('iban'), 'IBAN', text(5, 34, { source: patterns.IBAN, says: 'capital letters and digits, starting with a country code' }), 'IBAN'),
+      optional('bic', fi('bic'), 'BIC', text(8, 11, { source: patterns.BIC, says: '8 or 11 capital letters and digits' }), 'BIC'),
+      optional('paymentReference', fi('paymentReference'), 'payment reference', SHORT_CODE, 'reference'),
+    ],
+  },
+  SetInvoiceDetails: {
+    changesTerms: true,
+    fields: [
+      one('number', fi('legalNumber'), 'invoice number', SHORT_CODE, 'invoice number'),
+      one('issueDate', fi('issueDate'), 'issue date', { kind: 'date' }),
+      optional('note', schema('description'), 'note', LONG_TEXT, 'note'),
+    ],
+  },
+  SetBuyerReference: {
+    changesTerms: true,
+    fields: [
+      one('reference', fi('buyerReference'), 'buyer reference', SHORT_CODE, 'reference'),
+      optional('orderReference', fi('orderReference'), 'order reference', SHORT_CODE, 'order reference'),
     ],
   },
   SetTracking: {

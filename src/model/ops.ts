@@ -19,7 +19,27 @@ export interface PartyInfo {
   readonly vatId?: string;
   readonly email?: string;
   readonly address?: string;
+  readonly postalAddress?: PartyAddress;
+  /** The legal registration identifier (company register number). */
+  readonly legalId?: string;
+  /** The ISO 6523 ICD scheme of `legalId` (0106 for a Dutch KvK number). */
+  readonly legalIdScheme?: string;
+  /** The party's electronic address (Peppol endpoint) in an EAS scheme. */
+  readonly endpoint?: { readonly scheme: string; readonly id: string };
+  readonly contactName?: string;
+  readonly phone?: string;
 }
+
+/** A party's postal address as an e-invoice states it; the country is an ISO 3166-1 code. */
+export interface PartyAddress {
+  readonly streetAddress: string;
+  readonly addressLocality: string;
+  readonly postalCode?: string;
+  readonly countryCode: string;
+}
+
+/** EN 16931's VAT category codes (UNCL 5305). */
+export type VatCategory = 'S' | 'Z' | 'E' | 'AE' | 'K' | 'G' | 'O' | 'L' | 'M';
 
 export interface PostalAddress {
   readonly streetAddress: string;
@@ -49,17 +69,37 @@ export interface PayloadByType {
   SetProductStock: { product: string; quantity: number };
   AddProductStock: { product: string; delta: number };
   ItemOutOfStock: { product: string };
-  QuoteItem: { product: string; unitPrice: DecimalString; taxRate: DecimalString };
+  QuoteItem: {
+    product: string;
+    unitPrice: DecimalString;
+    taxRate: DecimalString;
+    name?: string;
+    description?: string;
+    unitCode?: string;
+    taxCategory?: VatCategory;
+  };
   BidItem: { product: string; unitPrice: DecimalString; taxRate: DecimalString };
-  AddExtra: { key: string; description: string; amount: DecimalString; taxRate: DecimalString };
+  AddExtra: { key: string; description: string; amount: DecimalString; taxRate: DecimalString; taxCategory?: VatCategory };
   RemoveExtra: { key: string };
   /** Exactly one of `amount` (with its `taxRate`) or `percent` (applies to every VAT rate's base). */
-  AddDiscount: { key: string; description: string; amount?: DecimalString; taxRate?: DecimalString; percent?: DecimalString };
+  AddDiscount: {
+    key: string;
+    description: string;
+    amount?: DecimalString;
+    taxRate?: DecimalString;
+    percent?: DecimalString;
+    /** For an amount discount; a percent discount takes each VAT category's own. */
+    taxCategory?: VatCategory;
+  };
   RemoveDiscount: { key: string };
   ProposeDeliveryDate: { date: DateString };
   RequestPostponedDelivery: { date: DateString };
   ChooseDeliveryAddress: { address: PostalAddress };
-  SetPaymentTerms: { terms: string; dueDays?: number };
+  SetPaymentTerms: { terms: string; dueDays?: number; iban?: string; bic?: string; paymentReference?: string };
+  /** The seller's legal invoice number, the issue date, and a note on the invoice. */
+  SetInvoiceDetails: { number: string; issueDate: DateString; note?: string };
+  /** The buyer's reference (EN 16931 BT-10) and its purchase order. */
+  SetBuyerReference: { reference: string; orderReference?: string };
   SetTracking: { carrier: string; trackingId: string; url?: string };
   Comment: { text: string };
   AddParticipant: { role: ParticipantRole; webId: WebId; container: ContainerUrl; allowedTypes: OpType[]; name?: string };
@@ -93,6 +133,8 @@ export const OP_TYPES: readonly OpType[] = [
   'RequestPostponedDelivery',
   'ChooseDeliveryAddress',
   'SetPaymentTerms',
+  'SetInvoiceDetails',
+  'SetBuyerReference',
   'SetTracking',
   'Comment',
   'AddParticipant',

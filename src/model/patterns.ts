@@ -17,6 +17,21 @@ export const INVOICE_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 /** A device label ("desktop", "mobile"): shown next to every op, so kept plain. */
 export const DEVICE_LABEL = '^[A-Za-z0-9._-]{1,64}$';
 
+/** A UN/ECE Recommendation 20 or 21 unit code: C62, KGM, HUR, XBX. */
+export const UNIT_CODE = '^[A-Z0-9]{1,3}$';
+
+/** An electronic address scheme of the EAS list: four digits (0088, 9930) or two capital letters (EM). */
+export const ENDPOINT_SCHEME = '^([0-9]{4}|[A-Z]{2})$';
+
+/** An ISO 6523 ICD code naming an identifier scheme (0106: the Dutch chamber of commerce). */
+export const ICD = '^[0-9]{4}$';
+
+/** An IBAN as printed without spaces: country, check digits, then up to 30 letters and digits. */
+export const IBAN = '^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$';
+
+/** A BIC: bank, country, location, and optionally a branch. */
+export const BIC = '^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$';
+
 /** Three capital letters; which ones are ISO 4217 codes is the table's list of currencies. */
 export const CURRENCY_SHAPE = '^[A-Z]{3}$';
 

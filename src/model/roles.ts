@@ -24,6 +24,7 @@ export const PARTY_OP_TYPES: Readonly<Record<Side, ReadonlySet<OpType>>> = {
     'BidItem',
     'RequestPostponedDelivery',
     'ChooseDeliveryAddress',
+    'SetBuyerReference',
     'MarkReceived',
   ]),
   seller: new Set<OpType>([
@@ -37,6 +38,7 @@ export const PARTY_OP_TYPES: Readonly<Record<Side, ReadonlySet<OpType>>> = {
     'RemoveDiscount',
     'ProposeDeliveryDate',
     'SetPaymentTerms',
+    'SetInvoiceDetails',
     'SetTracking',
     'MarkShipped',
     'MarkPaid',

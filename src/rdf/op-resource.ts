@@ -51,8 +51,20 @@ function prepareOp(turtle: string, baseIri: string): PreparedOp | { ok: false; r
 /** Everything in an op resource must be about the op: its own triples, or blank nodes it points to. */
 function strayTriple(graph: Graph, subject: Term, edges: Edges): string | null {
   if (graph.nodes.size === 1) return null;
+  // Blank nodes reachable from the op, through blank nodes (a party's info holds its address): visited once each.
   const reachable = new Set<string>([termKey(subject)]);
-  for (const objects of edges.values()) for (const o of objects) if (o.termType === 'BlankNode') reachable.add(termKey(o));
+  const queue: Edges[] = [edges];
+  while (queue.length > 0) {
+    for (const objects of queue.pop()!.values()) {
+      for (const o of objects) {
+        const key = termKey(o);
+        if (o.termType !== 'BlankNode' || reachable.has(key)) continue;
+        reachable.add(key);
+        const next = graph.nodes.get(key);
+        if (next) queue.push(next);
+      }
+    }
+  }
   for (const key of graph.nodes.keys()) {
     if (reachable.has(key)) continue;
     const q = graph.quads.find((x) => termKey(x.subject) === key)!;

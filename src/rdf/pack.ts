@@ -105,15 +105,25 @@ export async function parseOpPackStrict(turtle: string, baseIri: string, options
   return { ok: true, entries, problems };
 }
 
-/** Which op each blank node belongs to; a blank node pointed to by two ops belongs to neither (null). */
+/**
+ * Which op each blank node belongs to (reached from it, through blank nodes: a party's info holds its address);
+ * a blank node reached from two ops belongs to neither (null).
+ */
 function blankNodeOwners(opKeys: Iterable<string>, nodes: ReadonlyMap<string, Edges>): Map<string, string | null> {
   const owner = new Map<string, string | null>();
   for (const key of opKeys) {
-    for (const objects of nodes.get(key)!.values()) {
-      for (const o of objects) {
-        if (o.termType !== 'BlankNode') continue;
-        const blank = termKey(o);
-        owner.set(blank, owner.has(blank) && owner.get(blank) !== key ? null : key);
+    const seen = new Set<string>();
+    const queue: Edges[] = [nodes.get(key)!];
+    while (queue.length > 0) {
+      for (const objects of queue.pop()!.values()) {
+        for (const o of objects) {
+          const blank = termKey(o);
+          if (o.termType !== 'BlankNode' || seen.has(blank)) continue;
+          seen.add(blank);
+          owner.set(blank, owner.has(blank) && owner.get(blank) !== key ? null : key);
+          const next = nodes.get(blank);
+          if (next) queue.push(next);
+        }
       }
     }
   }

@@ -219,6 +219,7 @@ ${partiesSection(snapshot)}
   ${totalsSection(agreed ? invoice.agreement!.totals : invoice.totals, c, agreed ? 'Agreed totals' : 'Totals')}
   ${deliverySection(invoice)}
 </div>
+${agreed ? eInvoiceSection(invoice, ctx) : ''}
 ${agreed ? changesAfterSection(invoice) : ''}
 ${disputesSection(invoice)}
 ${trackingSection(invoice)}
@@ -497,5 +498,16 @@ ${
     ? html`<h3>Resources refused (not valid ops)</h3><ul class="plain refused">${snapshot.refused.map((r) => html`<li><code class="url">${r.url}</code>: ${r.reason}</li>`)}</ul>`
     : ''
 }
+</section>`;
+}
+
+/** The agreed invoice's e-invoice: a download link, or what it still lacks (which only a new agreement can add). */
+function eInvoiceSection(invoice: FoldedInvoice, ctx: PageContext): Html {
+  const gaps = [...invoice.eInvoiceGaps.seller, ...invoice.eInvoiceGaps.buyer];
+  const link = ctx.href(`/invoices/${encodeURIComponent(invoice.invoiceId!)}/invoice.xml`);
+  return html`<section aria-labelledby="h-einvoice" class="einvoice"><h2 id="h-einvoice">E-invoice</h2>
+${gaps.length === 0
+    ? html`<p><a class="download" href="${link}" download>Download the e-invoice</a> <span class="muted">(UBL 2.1, EN 16931 and Peppol BIS Billing 3.0)</span></p>`
+    : html`<p>The agreed terms cannot be an e-invoice: they lack</p><ul>${gaps.map((gap) => html`<li>${gap}</li>`)}</ul>`}
 </section>`;
 }

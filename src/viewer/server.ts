@@ -6,6 +6,7 @@
  *   GET /invoices/{id}                 one invoice, server-rendered
  *   GET /invoices/{id}/events          Server-Sent Events: `event: invoice` with { version, html, title, announce }
  *   GET /invoices/{id}/invoice.json    the folded invoice as JSON
+ *   GET /invoices/{id}/invoice.xml     the agreed invoice as a UBL e-invoice, to download (409 and why, if it cannot be one)
  *   GET /static/viewer.css, /static/viewer.js
  *
  * Every page takes `?profile=NAME` (one of `profiles`; default `defaultProfile`). Only GET and HEAD; requests
@@ -17,6 +18,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { isInvoiceId, type InvoiceId } from '../model/ids.ts';
+import { numberOfKey } from '../model/invoice-key.ts';
+import { ExportRefusedError, exportInvoice } from '../einvoice/export.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { Replica } from '../sync/replica.ts';
 import { LiveInvoice, type InvoiceSnapshot } from './live.ts';
@@ -222,7 +225,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       return;
     }
 
-    const match = /^\/invoices\/([^/]+)(\/events|\/invoice\.json)?$/.exec(url.pathname);
+    const match = /^\/invoices\/([^/]+)(\/events|\/invoice\.json|\/invoice\.xml)?$/.exec(url.pathname);
     const invoiceId = match ? decodeURIComponent(match[1]!) : '';
     if (!match || !isInvoiceId(invoiceId)) {
       const replica = await deviceOf(profile).replica;
@@ -241,6 +244,11 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     const snapshot = page.live.snapshot;
     if (match[2] === '/invoice.json') {
       send(response, 200, 'application/json; charset=utf-8', `${JSON.stringify(snapshot.invoice, null, 2)}\n`);
+      return;
+    }
+    if (match[2] === '/invoice.xml') {
+      const { status, type, body, extra } = eInvoiceResponse(snapshot.invoice);
+      send(response, status, type, body, extra);
       return;
     }
     if (match[2] === '/events') {
@@ -321,4 +329,16 @@ function announcementOf(snapshot: InvoiceSnapshot): string {
 function urlHostOf(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The agreed invoice as a UBL file to save, or 409 with the reason it cannot be one yet. */
+function eInvoiceResponse(invoice: FoldedInvoice): { status: number; type: string; body: string; extra: Record<string, string> } {
+  try {
+    const body = exportInvoice(invoice, 'ubl');
+    const name = `${numberOfKey(invoice.invoiceId!)}.xml`.replace(/[^A-Za-z0-9._-]/g, '_');
+    return { status: 200, type: 'application/xml; charset=utf-8', body, extra: { 'content-disposition': `attachment; filename="${name}"` } };
+  } catch (error) {
+    if (!(error instanceof ExportRefusedError)) throw error;
+    return { status: 409, type: 'text/plain; charset=utf-8', body: `${error.message}\n`, extra: {} };
+  }
 }

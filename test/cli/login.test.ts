@@ -114,7 +114,9 @@ describe('fedinvoice login', { timeout: LOAD_TIMEOUT_MS }, () => {
 
     // A write goes to the pod (not queued), with no login page opened.
     const created = await cli('create', 'B-1', '--profile', 'acme-phone', '--counterparty-webid', pods.seller.webId, '--counterparty-pod', pods.seller.podRoot, '--name', 'Acme', '--counterparty-name', 'Shop');
-    expect({ code: created.code, err: created.err }).toEqual({ code: 0, err: '' });
+    expect(created.code).toBe(0);
+    // The seller's pod in this test has no inbox, so the invitation cannot be posted: create says so and goes on.
+    expect(created.err).toMatch(/^could not invite \S+ through its inbox \(.*advertises no inbox/);
     expect(created.out).toMatch(/^CreateInvoice [0-9a-f]{12}… written to /);
     const opId = created.out.match(/written to (\S+)/)![1]!;
     const listing = await pods.buyer.devices.desktop.fetch(opId);

@@ -45,20 +45,20 @@ describe('line totals: qty × unit price, rounded half-up to the minor unit', ()
       ['c', 3, '1.01'],
     ]);
     // 0.38 + 0.01 + 1.01 = 1.40 at 0 %
-    expect(invoice.totals).toEqual({ net: '1.40', tax: [{ rate: '0', base: '1.40', amount: '0.00' }], taxTotal: '0.00', gross: '1.40' });
+    expect(invoice.totals).toEqual({ net: '1.40', tax: [{ category: 'Z', rate: '0', base: '1.40', amount: '0.00' }], taxTotal: '0.00', gross: '1.40' });
   });
 
   it('JPY has 0 minor digits: 3 × 12.5 = 37.5 → 38, VAT 10 % of 38 = 3.8 → 4', () => {
     const invoice = invoiceOf({ currency: 'JPY', lines: [['tea', 3, '12.5', '10']] });
     expect(invoice.currency).toBe('JPY');
     expect(lineTotals(invoice)).toEqual([['tea', 3, '38']]);
-    expect(invoice.totals).toEqual({ net: '38', tax: [{ rate: '10', base: '38', amount: '4' }], taxTotal: '4', gross: '42' });
+    expect(invoice.totals).toEqual({ net: '38', tax: [{ category: 'S', rate: '10', base: '38', amount: '4' }], taxTotal: '4', gross: '42' });
   });
 
   it('BHD has 3 minor digits: 1 × 1.2345 → 1.235, VAT 10 % = 0.1235 → 0.124', () => {
     const invoice = invoiceOf({ currency: 'BHD', lines: [['dates', 1, '1.2345', '10']] });
     expect(lineTotals(invoice)).toEqual([['dates', 1, '1.235']]);
-    expect(invoice.totals).toEqual({ net: '1.235', tax: [{ rate: '10', base: '1.235', amount: '0.124' }], taxTotal: '0.124', gross: '1.359' });
+    expect(invoice.totals).toEqual({ net: '1.235', tax: [{ category: 'S', rate: '10', base: '1.235', amount: '0.124' }], taxTotal: '0.124', gross: '1.359' });
   });
 
   it('amounts are exact decimal strings, never binary floats, even for huge amounts', () => {
@@ -68,7 +68,7 @@ describe('line totals: qty × unit price, rounded half-up to the minor unit', ()
     // 1e9 × 123456789012345.67 = 123456789012345670000000.00; × 21 % = 25925925692592590700000.00
     expect(huge.totals).toEqual({
       net: '123456789012345670000000.00',
-      tax: [{ rate: '21', base: '123456789012345670000000.00', amount: '25925925692592590700000.00' }],
+      tax: [{ category: 'S', rate: '21', base: '123456789012345670000000.00', amount: '25925925692592590700000.00' }],
       taxTotal: '25925925692592590700000.00',
       gross: '149382714704938260700000.00',
     });
@@ -91,8 +91,8 @@ describe('VAT per rate', () => {
     expect(invoice.totals).toEqual({
       net: '6.03',
       tax: [
-        { rate: '9', base: '5.97', amount: '0.54' },
-        { rate: '21', base: '0.06', amount: '0.01' },
+        { category: 'S', rate: '9', base: '5.97', amount: '0.54' },
+        { category: 'S', rate: '21', base: '0.06', amount: '0.01' },
       ],
       taxTotal: '0.55',
       gross: '6.58',
@@ -105,9 +105,9 @@ describe('VAT per rate', () => {
     expect(invoice.totals).toEqual({
       net: '11.50',
       tax: [
-        { rate: '5', base: '0.50', amount: '0.03' },
-        { rate: '5.5', base: '10.00', amount: '0.55' },
-        { rate: '21', base: '1.00', amount: '0.21' },
+        { category: 'S', rate: '5', base: '0.50', amount: '0.03' },
+        { category: 'S', rate: '5.5', base: '10.00', amount: '0.55' },
+        { category: 'S', rate: '21', base: '1.00', amount: '0.21' },
       ],
       taxTotal: '0.79',
       gross: '12.29',
@@ -132,8 +132,8 @@ describe('extras and discounts', () => {
     expect(invoice.totals).toEqual({
       net: '25.95',
       tax: [
-        { rate: '0', base: '1.00', amount: '0.00' },
-        { rate: '21', base: '24.95', amount: '5.24' },
+        { category: 'Z', rate: '0', base: '1.00', amount: '0.00' },
+        { category: 'S', rate: '21', base: '24.95', amount: '5.24' },
       ],
       taxTotal: '5.24',
       gross: '31.19',
@@ -150,8 +150,8 @@ describe('extras and discounts', () => {
     expect(invoice.totals).toEqual({
       net: '27.50',
       tax: [
-        { rate: '9', base: '10.00', amount: '0.90' },
-        { rate: '21', base: '17.50', amount: '3.68' },
+        { category: 'S', rate: '9', base: '10.00', amount: '0.90' },
+        { category: 'S', rate: '21', base: '17.50', amount: '3.68' },
       ],
       taxTotal: '4.58',
       gross: '32.08',
@@ -170,8 +170,8 @@ describe('extras and discounts', () => {
     expect(invoice.totals).toEqual({
       net: '19.05',
       tax: [
-        { rate: '9', base: '9.50', amount: '0.86' },
-        { rate: '21', base: '9.55', amount: '2.01' },
+        { category: 'S', rate: '9', base: '9.50', amount: '0.86' },
+        { category: 'S', rate: '21', base: '9.55', amount: '2.01' },
       ],
       taxTotal: '2.87',
       gross: '21.92',
@@ -193,7 +193,7 @@ describe('extras and discounts', () => {
       ['a-fixed', '5.00'],
       ['b-ten', '5.00'],
     ]);
-    expect(invoice.totals).toEqual({ net: '40.00', tax: [{ rate: '21', base: '40.00', amount: '8.40' }], taxTotal: '8.40', gross: '48.40' });
+    expect(invoice.totals).toEqual({ net: '40.00', tax: [{ category: 'S', rate: '21', base: '40.00', amount: '8.40' }], taxTotal: '8.40', gross: '48.40' });
   });
 });
 
@@ -208,7 +208,7 @@ describe('lines with quantity 0', () => {
       { productCode: 'piano', desired: 1, available: 0, qty: 0, unitPrice: '100', taxRate: '21', bid: null, lineTotal: '0.00' },
     ]);
     // only 9 %: 5.00 → 0.45. net 5.00, tax 0.45, gross 5.45; no 21 % line at all
-    expect(invoice.totals).toEqual({ net: '5.00', tax: [{ rate: '9', base: '5.00', amount: '0.45' }], taxTotal: '0.45', gross: '5.45' });
+    expect(invoice.totals).toEqual({ net: '5.00', tax: [{ category: 'S', rate: '9', base: '5.00', amount: '0.45' }], taxTotal: '0.45', gross: '5.45' });
   });
 
   it('an invoice with nothing invoiced has zero totals in the currency', () => {

@@ -6,7 +6,7 @@ import { OP_TYPES, type AnyOp, type Op, type OpType } from '../../src/model/ops.
 import { BUYER, CARRIER_P, SELLER, SimDevice, T0, createPayload, send, syncAll } from '../support/invoice-kit.ts';
 
 // One negotiation through every op type of the issue's table, from 2 buyer devices, 2 seller devices and a
-// carrier, to "received and paid" (and then a dispute, the 28th op type). Totals are computed by hand below.
+// carrier, to "received and paid" (and then a dispute, the 30th op type). Totals are computed by hand below.
 
 describe('a negotiation through every op type, to "received and paid"', () => {
   const invoiceId = asInvoiceId('2026-0042');
@@ -78,6 +78,8 @@ describe('a negotiation through every op type, to "received and paid"', () => {
   const address = { streetAddress: 'Keizersgracht 1', postalCode: '1015', addressLocality: 'Amsterdam', addressCountry: 'NL' };
   w(bd.write('ChooseDeliveryAddress', { address }, now()));
   w(sm.write('SetPaymentTerms', { terms: 'net 30', dueDays: 30 }, now()));
+  w(sd.write('SetInvoiceDetails', { number: 'S-2026-0042', issueDate: '2026-11-30' }, now()));
+  w(bd.write('SetBuyerReference', { reference: 'KITCHEN', orderReference: 'PO-77' }, now()));
   w(bm.write('Comment', { text: 'Please ring twice' }, now()));
   w(sd.write('Comment', { text: 'Noted' }, now()));
   syncAll(everyone);
@@ -130,14 +132,14 @@ describe('a negotiation through every op type, to "received and paid"', () => {
   const expectedTotals = {
     net: '48.86',
     tax: [
-      { rate: '9', base: '43.51', amount: '3.92' },
-      { rate: '21', base: '5.35', amount: '1.12' },
+      { category: 'S', rate: '9', base: '43.51', amount: '3.92' },
+      { category: 'S', rate: '21', base: '5.35', amount: '1.12' },
     ],
     taxTotal: '5.04',
     gross: '53.90',
   };
 
-  it('used all 28 op types, every one accepted, nothing rejected or pending', () => {
+  it('used all 30 op types, every one accepted, nothing rejected or pending', () => {
     expect(new Set(written.map((op) => op.type))).toEqual(new Set(OP_TYPES));
     const log = disputed.log;
     expect(new Set(log.filter((entry) => entry.state === 'accepted').map((entry) => entry.type))).toEqual(new Set(OP_TYPES));

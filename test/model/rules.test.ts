@@ -591,7 +591,7 @@ describe('status machine', () => {
       const invoice = device.view();
       expect(invoice.status).toBe('agreed');
       expect(invoice.agreement).toMatchObject({ termsHash: propose.payload.termsHash, acceptOpId: accept.id, acceptedBy: { role: 'buyer' }, changesAfter: [] });
-      expect(invoice.agreement?.totals).toEqual({ net: '3.00', tax: [{ rate: '21', base: '3.00', amount: '0.63' }], taxTotal: '0.63', gross: '3.63' });
+      expect(invoice.agreement?.totals).toEqual({ net: '3.00', tax: [{ category: 'S', rate: '21', base: '3.00', amount: '0.63' }], taxTotal: '0.63', gross: '3.63' });
       expect(invoice.termsHash).toBe(propose.payload.termsHash);
     }
   });
@@ -756,7 +756,7 @@ describe('status machine', () => {
     expect(after.items).toEqual(before.items);
     expect(after.extras).toEqual([]);
     expect(line(after, 'beans')).toMatchObject({ qty: 2, unitPrice: '1.5', lineTotal: '3.00' });
-    expect(after.totals).toEqual({ net: '3.00', tax: [{ rate: '21', base: '3.00', amount: '0.63' }], taxTotal: '0.63', gross: '3.63' });
+    expect(after.totals).toEqual({ net: '3.00', tax: [{ category: 'S', rate: '21', base: '3.00', amount: '0.63' }], taxTotal: '0.63', gross: '3.63' });
     expect(after.termsHash).toBe(propose.payload.termsHash);
   });
 
@@ -947,12 +947,12 @@ describe('rejections of malformed or misplaced ops (the fold never throws)', () 
 
 const BUYER_TYPES = new Set<OpType>([
   'CreateInvoice', 'AddExtra', 'RemoveExtra', 'Comment', 'AddParticipant', 'Propose', 'Accept', 'Dispute',
-  'SetBuyerInfo', 'AddToCart', 'EditQuantity', 'RemoveFromCart', 'BidItem', 'RequestPostponedDelivery', 'ChooseDeliveryAddress', 'MarkReceived',
+  'SetBuyerInfo', 'AddToCart', 'EditQuantity', 'RemoveFromCart', 'BidItem', 'RequestPostponedDelivery', 'ChooseDeliveryAddress', 'SetBuyerReference', 'MarkReceived',
 ]);
 const SELLER_TYPES = new Set<OpType>([
   'CreateInvoice', 'AddExtra', 'RemoveExtra', 'Comment', 'AddParticipant', 'Propose', 'Accept', 'Dispute',
   'SetSellerInfo', 'SetProductStock', 'AddProductStock', 'ItemOutOfStock', 'QuoteItem', 'AddDiscount', 'RemoveDiscount',
-  'ProposeDeliveryDate', 'SetPaymentTerms', 'SetTracking', 'MarkShipped', 'MarkPaid',
+  'ProposeDeliveryDate', 'SetPaymentTerms', 'SetInvoiceDetails', 'SetTracking', 'MarkShipped', 'MarkPaid',
 ]);
 /** Spelled out by hand from the issue's table (not computed from src/model/roles.ts). */
 function mayOnlyBeWrittenBy(type: OpType): string {
@@ -999,6 +999,8 @@ describe('every op type is rejected from every writer that may not write it', ()
     RequestPostponedDelivery: { date: '2026-12-08' },
     ChooseDeliveryAddress: { address: { streetAddress: 'Main St 1', postalCode: '1011', addressLocality: 'Amsterdam', addressCountry: 'NL' } },
     SetPaymentTerms: { terms: 'net 30', dueDays: 30 },
+    SetInvoiceDetails: { number: 'INV-1', issueDate: '2026-12-01' },
+    SetBuyerReference: { reference: 'PO-1' },
     SetTracking: { carrier: 'ParcelCo', trackingId: 'TR1' },
     Comment: { text: 'hello' },
     AddParticipant: { role: 'tax-authority', webId: auditor.webId, container: auditor.container, allowedTypes: ['Comment'] },
@@ -1028,17 +1030,18 @@ describe('every op type is rejected from every writer that may not write it', ()
 
   const cases = writers.flatMap((w) => OP_TYPES.filter((type) => !w.may(type)).map((type) => ({ writer: w, type })));
 
-  it('covers all 28 op types and every kind of writer', () => {
-    expect(OP_TYPES).toHaveLength(28);
-    expect(new Set(cases.map((c) => c.type)).size).toBe(28);
+  it('covers all 30 op types and every kind of writer', () => {
+    expect(OP_TYPES).toHaveLength(30);
+    expect(new Set(cases.map((c) => c.type)).size).toBe(30);
     expect(cases.filter((c) => c.writer.name === 'buyer').map((c) => c.type)).toEqual([
       'SetSellerInfo', 'SetProductStock', 'AddProductStock', 'ItemOutOfStock', 'QuoteItem', 'AddDiscount', 'RemoveDiscount',
-      'ProposeDeliveryDate', 'SetPaymentTerms', 'SetTracking', 'MarkShipped', 'MarkPaid',
+      'ProposeDeliveryDate', 'SetPaymentTerms', 'SetInvoiceDetails', 'SetTracking', 'MarkShipped', 'MarkPaid',
     ]);
     expect(cases.filter((c) => c.writer.name === 'seller').map((c) => c.type)).toEqual([
-      'SetBuyerInfo', 'AddToCart', 'EditQuantity', 'RemoveFromCart', 'BidItem', 'RequestPostponedDelivery', 'ChooseDeliveryAddress', 'MarkReceived',
+      'SetBuyerInfo', 'AddToCart', 'EditQuantity', 'RemoveFromCart', 'BidItem', 'RequestPostponedDelivery', 'ChooseDeliveryAddress', 'SetBuyerReference',
+      'MarkReceived',
     ]);
-    expect(cases).toHaveLength(12 + 8 + 26 + 26 + 26 + 27);
+    expect(cases).toHaveLength(13 + 9 + 28 + 28 + 28 + 29);
   });
 
   it.each(cases.map((c) => [c.writer.name, c.type, c] as const))('%s may not write %s', (_name, type, { writer }) => {

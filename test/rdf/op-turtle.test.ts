@@ -168,6 +168,11 @@ const EXAMPLES: { [T in OpType]: { body: string; payload: PayloadByType[T] } } =
     payload: { address: { streetAddress: 'Keizersgracht 1', postalCode: '1015 CJ', addressLocality: 'Amsterdam', addressCountry: 'NL' } },
   },
   SetPaymentTerms: { body: `fi:paymentTerms "Net 30 days" ; fi:dueDays 30`, payload: { terms: 'Net 30 days', dueDays: 30 } },
+  SetInvoiceDetails: {
+    body: `fi:legalNumber "2026-0042" ; fi:issueDate "2026-12-01"^^xsd:date ; schema:description "Thank you"`,
+    payload: { number: '2026-0042', issueDate: '2026-12-01', note: 'Thank you' },
+  },
+  SetBuyerReference: { body: `fi:buyerReference "Dept 7" ; fi:orderReference "PO-9"`, payload: { reference: 'Dept 7', orderReference: 'PO-9' } },
   SetTracking: {
     body: `schema:provider "PostNL" ; schema:trackingNumber "3SABC123" ; schema:trackingUrl <https://track.example/3SABC123>`,
     payload: { carrier: 'PostNL', trackingId: '3SABC123', url: 'https://track.example/3SABC123' },

@@ -58,7 +58,8 @@ describe('shapes/vocab.ttl', () => {
     const { quads } = await vocabulary;
     const declared = (type: string) =>
       quads.filter((q) => q.predicate.value === RDF_TYPE && q.object.value === type).map((q) => q.subject.value);
-    expect(declared(`${RDFS}Class`).sort()).toEqual([...OP_TYPES.map((type) => FI + type), `${FI}Op`, `${FI}Party`].sort());
+    const nodes = [`${FI}Op`, `${FI}Party`, `${FI}PartyAddress`, `${FI}Endpoint`];
+    expect(declared(`${RDFS}Class`).sort()).toEqual([...OP_TYPES.map((type) => FI + type), ...nodes].sort());
     expect(declared('http://www.w3.org/1999/02/22-rdf-syntax-ns#Property').sort()).toEqual([...predicates].filter((p) => p.startsWith(FI)).sort());
   });
 
@@ -68,6 +69,7 @@ describe('shapes/vocab.ttl', () => {
       if (!field.predicate?.startsWith(FI)) continue;
       const range = quads.find((q) => q.subject.value === field.predicate && q.predicate.value === `${RDFS}range`)?.object.value;
       if (range === undefined) expect(field.value.kind, compactIri(field.predicate)).toBe('url');
+      else if (field.value.kind === 'node' && !['PartyRef', 'PartyInfo'].includes(field.value.node.name)) expect(range, compactIri(field.predicate)).toBe(FI + field.value.node.name);
       else expect(range, compactIri(field.predicate)).toBe(RANGE_OF_KIND[field.value.kind]);
     }
   });

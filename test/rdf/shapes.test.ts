@@ -32,11 +32,15 @@ function validOp<T extends OpType>(type: T, pick: (op: AnyOp) => boolean = () =>
 const quadsOf = (op: AnyOp): Quad[] => new Parser({ baseIRI: BASE }).parse(opToTurtle(op));
 const write = (quads: Quad[]): string => new Writer().quadsToString(quads);
 
-/** Remove every triple with this predicate on the op, and the blank nodes they pointed to. */
+/** Remove every triple with this predicate on the op, and the blank nodes they pointed to (and those point to). */
 function drop(quads: Quad[], predicate: string): Quad[] {
   const gone = new Set(
     quads.filter((q) => q.subject.equals(OP) && q.predicate.value === predicate && q.object.termType === 'BlankNode').map((q) => q.object.value),
   );
+  for (let size = -1; size !== gone.size; ) {
+    size = gone.size;
+    for (const q of quads) if (q.subject.termType === 'BlankNode' && gone.has(q.subject.value) && q.object.termType === 'BlankNode') gone.add(q.object.value);
+  }
   return quads.filter(
     (q) => !(q.subject.equals(OP) && q.predicate.value === predicate) && !(q.subject.termType === 'BlankNode' && gone.has(q.subject.value)),
   );
@@ -77,6 +81,8 @@ const REQUIRED: { [T in OpType]: string } = {
   RequestPostponedDelivery: f('deliveryDate'),
   ChooseDeliveryAddress: s('address'),
   SetPaymentTerms: f('paymentTerms'),
+  SetInvoiceDetails: f('issueDate'),
+  SetBuyerReference: f('buyerReference'),
   SetTracking: s('trackingNumber'),
   Comment: s('text'),
   AddParticipant: f('role'),

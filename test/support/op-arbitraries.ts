@@ -128,8 +128,9 @@ export function payloadArbitrary<T extends OpType>(type: T): fc.Arbitrary<Payloa
       const out: Record<string, unknown> = {};
       for (const { key } of spec.fields) {
         const at = keys.indexOf(key);
-        if (at < 0) out[key] = p[key];
-        else if (group.keys.includes(key)) out[key] = chosen[at];
+        if (at < 0) {
+          if (p[key] !== undefined) out[key] = p[key];
+        } else if (group.keys.includes(key)) out[key] = chosen[at];
       }
       return out;
     });

@@ -31,6 +31,20 @@ const PATTERN_BREAKERS: Readonly<Record<string, readonly string[]>> = {
   [patterns.HEX64]: ['A'.repeat(64), 'g'.repeat(64)],
   [patterns.HTTP_URL]: ['http://A.example/x', 'http://a.example:80/x', 'https://a.example:443/x', 'ftp://a.example/x', 'http://a.example/./x', 'http://a.example', 'http://a.example/a b'],
   [patterns.CONTAINER_URL]: ['http://a.example/c', 'http://a.example/c/?q=/', 'http://a.example/c/#/', 'http://a.example/../'],
+  [patterns.UNIT_CODE]: ['c62', 'C 6'],
+  [patterns.ENDPOINT_SCHEME]: ['008A', 'em', '0 88'],
+  [patterns.IBAN]: ['nl91ABNA', '9L91ABNA', 'NL9AABNA', 'NL91 ABNA'],
+  [patterns.BIC]: ['abnanl2a', 'ABNA1L2A', 'ABNANL2A1'],
+  [patterns.ICD]: ['01a6', '01 6'],
+};
+
+/** A text of `length` characters that matches the pattern whenever the pattern allows that length ('a's without one). */
+const FILLERS: Readonly<Record<string, (length: number) => string>> = {
+  [patterns.UNIT_CODE]: (n) => 'C'.repeat(n),
+  [patterns.ENDPOINT_SCHEME]: (n) => (n === 2 ? 'EM' : '0'.repeat(n)),
+  [patterns.IBAN]: (n) => 'NL91'.slice(0, n) + 'A'.repeat(Math.max(0, n - 4)),
+  [patterns.BIC]: (n) => 'A'.repeat(n),
+  [patterns.ICD]: (n) => '0'.repeat(n),
 };
 
 /** A URL of exactly `length` characters that matches the pattern (a container ends in "/"). */
@@ -56,11 +70,12 @@ interface Bound {
 const seeded = <T>(arbitrary: fc.Arbitrary<T>, seed: number): T => fc.sample(arbitrary, { numRuns: 1, seed })[0]!;
 
 function textBounds(v: TextValue): Bound[] {
+  const fill = (v.pattern && FILLERS[v.pattern.source]) ?? ((n: number) => 'a'.repeat(n));
   const out: Bound[] = [
-    { bound: 'minLength', valid: true, value: 'a'.repeat(v.minLength) },
-    { bound: 'minLength', valid: false, value: 'a'.repeat(v.minLength - 1) },
-    { bound: 'maxLength', valid: true, value: 'a'.repeat(v.maxLength) },
-    { bound: 'maxLength', valid: false, value: 'a'.repeat(v.maxLength + 1) },
+    { bound: 'minLength', valid: true, value: fill(v.minLength) },
+    { bound: 'minLength', valid: false, value: fill(v.minLength - 1) },
+    { bound: 'maxLength', valid: true, value: fill(v.maxLength) },
+    { bound: 'maxLength', valid: false, value: fill(v.maxLength + 1) },
     { bound: 'xsd:string', valid: false, value: `a\ud800b`.slice(0, Math.max(2, v.minLength)).padEnd(v.minLength, 'a') },
   ];
   // Lengths count characters, not UTF-16 units: the longest text of emoji fits if the pattern allows emoji.
@@ -181,6 +196,14 @@ export function* fieldsOf(type: OpType): Generator<{ field: Field; path: string[
   for (const field of OP_TABLE[type].fields) yield* visit(field, ['payload'], []);
 }
 
+/** Gives the optional nodes a nested field sits in (a party's postal address) a valid value when the sample has none. */
+function fillOptionalNodes(op: Json, path: readonly string[], chain: readonly Field[]): void {
+  for (let i = 0; i < chain.length - 1; i++) {
+    const at = path.slice(0, path.length - chain.length + i + 1);
+    if (get(op, at) === undefined) set(op, at, seeded(valueArbitrary(chain[i]!.value), i + 1));
+  }
+}
+
 type OneGroup = Extract<NonNullable<(typeof OP_TABLE)[OpType]['rules']>[number], { kind: 'oneGroup' }>;
 const groupOf = (type: OpType, key: string): OneGroup | undefined =>
   OP_TABLE[type].rules?.find((rule): rule is OneGroup => rule.kind === 'oneGroup' && rule.groups.some((g) => g.keys.includes(key)));
@@ -228,12 +251,13 @@ export function boundCases(): BoundCase[] {
     cases.push({ id, type: c.type, where: c.where, valid: c.valid, mutate: c.mutate });
   };
   for (const type of OP_TYPES) {
-    for (const { field, path } of fieldsOf(type)) {
+    for (const { field, path, chain } of fieldsOf(type)) {
       const rule = path[0] === 'payload' && path.length === 2 ? groupOf(type, field.key) : undefined;
       for (const { bound, valid, value, whole } of fieldBounds(field, rule !== undefined)) {
         const list = typeof field.count === 'object';
         const mutate = (op: Json): void => {
           if (rule) useGroupKeys(type, op, rule, rule.groups.find((g) => g.keys.includes(field.key))!.keys);
+          fillOptionalNodes(op, path, chain);
           const entries = list ? listOf(field, Math.max((field.count as { min: number }).min, 1) - 1) : [];
           set(op, path, whole || !list ? value : [...entries, value].sort());
         };

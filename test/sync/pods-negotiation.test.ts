@@ -78,7 +78,7 @@ describe('a buyer and a seller, two devices each, on two pods', () => {
     expect(invoice.status).toBe('agreed');
     expect(invoice.agreement?.termsHash).toBe((proposal.op as AnyOp & { type: 'Propose' }).payload.termsHash);
     expect(invoice.items).toEqual([{ productCode: 'pencils', desired: 2, available: 10, qty: 2, unitPrice: '2.5', taxRate: '21', bid: null, lineTotal: '5.00' }]);
-    expect(invoice.totals).toEqual({ net: '5.00', tax: [{ rate: '21', base: '5.00', amount: '1.05' }], taxTotal: '1.05', gross: '6.05' });
+    expect(invoice.totals).toEqual({ net: '5.00', tax: [{ category: 'S', rate: '21', base: '5.00', amount: '1.05' }], taxTotal: '1.05', gross: '6.05' });
     expect(invoice.rejected).toEqual([]);
   });
 
