@@ -86,6 +86,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     else io.stdout(`${op.type} ${op.id.slice(0, 12)}… accepted on this device and queued: ${outbox.error}`);
   };
 
+  /** Syncs what changed since the last run (change feeds: one request per counterparty); the invoices it synced. */
+  const refreshAll = async (replica: Replica): Promise<ReadonlyMap<InvoiceId, SyncResult>> => {
+    const result = await replica.refresh();
+    for (const sync of result.synced.values()) printSync(sync);
+    for (const feed of result.feeds.unusable) {
+      if (feed.outcome === 'failed') io.stderr(`could not read the change feed ${feed.feed} (${feed.error}): its invoices were synced one by one`);
+    }
+    if (result.outbox.error) io.stderr(`outbox: ${result.outbox.error}`);
+    if (globals().verbose) io.stderr(`list: ${result.requests} HTTP request(s), ${result.feeds.read} change feed(s), ${result.synced.size} invoice(s) synced`);
+    return result.synced;
+  };
+
   /** Every write first syncs (so its deps name what the device can see), then writes and pushes. */
   async function writeWith(invoice: string, write: (replica: Replica, invoiceId: InvoiceId) => Promise<WriteResult>) {
     await withDevice(async ({ replica }) => {
@@ -191,7 +203,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('list')
-    .description('the invoices this profile takes part in, synced (conditional requests: cheap when nothing changed)')
+    .description('the invoices this profile takes part in, brought up to date through change feeds (one request per counterparty, plus what changed)')
     .option('--offline', "do not touch the network: each invoice as of this device's last sync")
     .action(async (options: { offline?: boolean }) => {
       await withDevice(async ({ replica }) => {
@@ -199,11 +211,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ? { local: await replica.listLocalInvoices(), onPod: [], error: null }
           : await replica.listInvoices();
         if (error) io.stderr(`could not list the pod: ${error}`);
+        const synced = options.offline ? new Map<InvoiceId, SyncResult>() : await refreshAll(replica);
         const notJoined = onPod.filter((id) => !local.some((ref) => ref.invoiceId === id));
         type Row = { invoiceId: InvoiceId; number: string; you: string | null; status: string; currency: string | null; gross: string };
         const rows: Array<Row & { buyer: string | null; seller: string | null }> = [];
         for (const ref of local) {
-          const view = options.offline ? await replica.view(ref.invoiceId) : (await replica.sync(ref.invoiceId)).invoice;
+          const view = synced.get(ref.invoiceId)?.invoice ?? (await replica.view(ref.invoiceId));
           const { status, currency, totals } = view;
           const [buyer, seller] = [view.buyer?.info.name ?? null, view.seller?.info.name ?? null];
           const [number, you] = [numberOfKey(ref.invoiceId), sideOn(view, replica.identity.webId)];

@@ -16,6 +16,18 @@ export interface InvoiceRef {
   readonly seedContainers: readonly ContainerUrl[];
   /** WebIDs this party's invoice folder grants read to, as last written to its ACL. */
   readonly readers?: readonly WebId[];
+  /** Readers whose change feed on this party's pod this device has opened to them (change-feed.ts). */
+  readonly feedReaders?: readonly WebId[];
+  /** The pods of the invoice's participants as of the last sync: whose change feeds tell when it changes. */
+  readonly participantPods?: readonly string[];
+}
+
+/** What a device knows of one change feed it follows (change-feed.ts). */
+export interface FeedState {
+  /** ETag of the last listing, for a conditional request. */
+  readonly etag: string | null;
+  /** Entries already handled. */
+  readonly seen: readonly string[];
 }
 
 export interface ContainerState {
@@ -53,6 +65,10 @@ export interface DeviceStore {
   loadContainerStates(invoiceId: InvoiceId): Promise<Record<string, ContainerState>>;
   saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void>;
 
+  /** The change feeds this device follows, by feed URL. */
+  loadFeeds(): Promise<Record<string, FeedState>>;
+  saveFeeds(feeds: Record<string, FeedState>): Promise<void>;
+
   /** Durable before it resolves: an op typed by a person survives a crash from here on. */
   enqueue(entry: OutboxEntry): Promise<void>;
   outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]>;
@@ -86,6 +102,7 @@ export class MemoryDeviceStore implements DeviceStore {
   private readonly ops = new Map<InvoiceId, Map<string, SourcedOp>>();
   private readonly states = new Map<InvoiceId, Record<string, ContainerState>>();
   private readonly queue = new Map<OpId, OutboxEntry>();
+  private feeds: Record<string, FeedState> = {};
 
   async listInvoices(): Promise<InvoiceRef[]> {
     return [...this.invoices.values()].sort((a, b) => (a.invoiceId < b.invoiceId ? -1 : 1));
@@ -109,6 +126,12 @@ export class MemoryDeviceStore implements DeviceStore {
   }
   async saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void> {
     this.states.set(invoiceId, structuredClone(states));
+  }
+  async loadFeeds(): Promise<Record<string, FeedState>> {
+    return structuredClone(this.feeds);
+  }
+  async saveFeeds(feeds: Record<string, FeedState>): Promise<void> {
+    this.feeds = structuredClone(feeds);
   }
   async enqueue(entry: OutboxEntry): Promise<void> {
     this.queue.set(entry.op.id, entry);

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { isInvoiceId, type InvoiceId } from '../model/ids.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
-import type { Replica } from '../sync/replica.ts';
+import type { Replica, SyncResult } from '../sync/replica.ts';
 import { LiveInvoice, type InvoiceSnapshot } from './live.ts';
 import { renderInvoiceBody, renderInvoicePage, renderListPage, renderNotFoundPage, type InvoiceListEntry, type PageContext } from './render.ts';
 
@@ -203,9 +203,14 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       const replica = await deviceOf(profile).replica;
       const ctx = contextFor(profile, replica, '/');
       const list = await replica.listInvoices();
+      // Up to date at the cost of what changed (change feeds, one request per counterparty), not of how many invoices.
+      const synced = await replica.refresh().then((result) => result.synced).catch(() => new Map<string, SyncResult>());
       const local = list.local.filter((ref) => !allowed || allowed.has(ref.invoiceId));
       const entries: InvoiceListEntry[] = await Promise.all(
-        local.map(async (ref) => ({ invoiceId: ref.invoiceId, invoice: await replica.view(ref.invoiceId).catch(() => null) })),
+        local.map(async (ref) => ({
+          invoiceId: ref.invoiceId,
+          invoice: synced.get(ref.invoiceId)?.invoice ?? (await replica.view(ref.invoiceId).catch(() => null)),
+        })),
       );
       const joined = new Set<string>(local.map((ref) => ref.invoiceId));
       html(200, renderListPage(entries, list.onPod.filter((id) => !joined.has(id) && (!allowed || allowed.has(id))), list.error, ctx));
