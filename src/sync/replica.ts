@@ -17,7 +17,7 @@ import { claimInvoiceFolder, invoiceFolderOf, opsContainerOf } from './invoice-f
 import { announce, emptyFeedState, feedOf, openFeed, readFeed, type FeedRead } from './change-feed.ts';
 import { planRefresh, type FeedNews } from './refresh-plan.ts';
 import { packResource } from './packs.ts';
-import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
+import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef, type InvoiceSummary } from './store.ts';
 
 export type { OutboxReport } from './outbox.ts';
 
@@ -85,6 +85,8 @@ export interface SyncResult {
 /** What `refresh` did: the invoices it synced (the others did not change), and what it cost. */
 export interface RefreshResult {
   readonly synced: ReadonlyMap<InvoiceId, SyncResult>;
+  /** Every invoice this device knows, as of after the refresh (summaries included). */
+  readonly invoices: readonly InvoiceRef[];
   /** Feeds read, and those that could not be used (absent or failed): their invoices were synced whole. */
   readonly feeds: { readonly read: number; readonly unusable: readonly FeedRead[] };
   readonly outbox: OutboxReport;
@@ -299,6 +301,7 @@ export class Replica {
     await this.outbox.enqueue(ops, ref.ownContainer, new Date(now).toISOString());
     await this.options.store.appendOps(invoiceId, sourced);
     this.remember(invoiceId, [...known, ...sourced], after);
+    await this.recordFold(ref, after);
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
@@ -413,7 +416,7 @@ export class Replica {
     const states = await this.options.store.loadContainerStates(invoiceId);
     const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states, options.pods);
     await this.options.store.saveContainerStates(invoiceId, states);
-    ref = await this.recordPods(ref, invoice);
+    ref = await this.recordFold(ref, invoice);
     await this.grantParticipants(ref, invoice);
     const checkpoint = await this.checkpointIfDue(ref, states[ref.ownContainer], reports.get(ref.ownContainer));
     this.remember(invoiceId, known, invoice);
@@ -501,14 +504,19 @@ export class Replica {
   /** Invoices this device knows, and (one request) the ones its party has on its pod but this device has not joined. */
   async listInvoices(): Promise<{ local: InvoiceRef[]; onPod: InvoiceId[]; error: string | null }> {
     const local = await this.options.store.listInvoices();
+    return { local, ...(await this.invoicesOnPod()) };
+  }
+
+  /** The invoice folders on this party's pod (one request), whether this device joined them or not. */
+  async invoicesOnPod(): Promise<{ onPod: InvoiceId[]; error: string | null }> {
     try {
       const listing = await listContainer(this.fetch, `${this.identity.podRoot}invoices/`);
       const onPod = listing.notModified
         ? []
         : listing.members.map((url) => url.slice(`${this.identity.podRoot}invoices/`.length).replace(/\/$/, '')).filter(isInvoiceId);
-      return { local, onPod: onPod as InvoiceId[], error: null };
+      return { onPod: onPod as InvoiceId[], error: null };
     } catch (error) {
-      return { local, onPod: [], error: messageOf(error) };
+      return { onPod: [], error: messageOf(error) };
     }
   }
 
@@ -531,14 +539,23 @@ export class Replica {
     }
   }
 
-  /** Keeps the participants' pods in the invoice's reference: the feeds `refresh` reads for it. */
-  private async recordPods(ref: InvoiceRef, invoice: FoldedInvoice): Promise<InvoiceRef> {
+  /**
+   * Keeps in the invoice's reference what its latest fold says that others read without folding: the participants'
+   * pods (the feeds `refresh` reads for it) and the summary a list shows. Written only when it changed.
+   */
+  private async recordFold(ref: InvoiceRef, invoice: FoldedInvoice): Promise<InvoiceRef> {
     const containers = [ref.ownContainer, ref.origin, ...ref.seedContainers, ...invoice.participants.map((p) => p.container)];
     const pods = [...new Set(containers.map((c) => splitOpsContainer(c)?.podRoot).filter((pod): pod is string => !!pod))].sort();
-    if (pods.join(' ') === (ref.participantPods ?? []).join(' ')) return ref;
-    const updated = { ...ref, participantPods: pods };
+    const updated = { ...ref, participantPods: pods, summary: summaryOf(invoice, this.identity.webId) };
+    if (JSON.stringify(updated) === JSON.stringify(ref)) return ref;
     await this.options.store.saveInvoice(updated);
     return updated;
+  }
+
+  /** What a list shows of an invoice: the summary its last fold left, or (kept for the next list) a fold of what this device holds. */
+  async summary(invoiceId: InvoiceId): Promise<InvoiceSummary> {
+    const ref = await this.requireInvoice(invoiceId);
+    return ref.summary ?? (await this.recordFold(ref, await this.view(invoiceId))).summary!;
   }
 
   /** Puts a written resource's entry in the feed of each reader of the invoice and of this business's own devices. */
@@ -570,15 +587,15 @@ export class Replica {
       return readFeed(this.fetch, feed, feeds[feed] ?? emptyFeedState());
     });
     const news = new Map<string, FeedNews>(pods.map((pod, i) => [pod, newsOf(reads[i]!)]));
-    const invoices = refs.map((ref) => ({ invoiceId: ref.invoiceId, pods: ref.participantPods ?? null }));
-    const plan = planRefresh(invoices, news);
+    const plan = planRefresh(refs.map((ref) => ({ invoiceId: ref.invoiceId, pods: ref.participantPods ?? null })), news);
     const jobs = [...plan.whole.map((invoiceId) => ({ invoiceId, pods: undefined })), ...plan.targeted];
     const results = await inParallel(jobs, (job) => this.sync(job.invoiceId, job.pods ? { pods: job.pods } : {}));
     const synced = new Map(jobs.map((job, i) => [job.invoiceId, results[i]!]));
+    const invoices = await Promise.all(refs.map((ref) => (synced.has(ref.invoiceId) ? this.requireInvoice(ref.invoiceId) : ref)));
     for (const read of reads) feeds[read.feed] = handledState(read, synced);
     await this.options.store.saveFeeds(feeds);
     const unusable = reads.filter((read) => read.outcome === 'absent' || read.outcome === 'failed');
-    return { synced, feeds: { read: reads.length, unusable }, outbox, requests: this.requestCount - startRequests };
+    return { synced, invoices, feeds: { read: reads.length, unusable }, outbox, requests: this.requestCount - startRequests };
   }
 
   private async requireInvoice(invoiceId: InvoiceId): Promise<InvoiceRef> {
@@ -600,6 +617,13 @@ async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<
   };
   await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, items.length) }, worker));
   return results;
+}
+
+function summaryOf(invoice: FoldedInvoice, webId: WebId): InvoiceSummary {
+  const { status, currency, totals, buyer, seller, log } = invoice;
+  const side = sideOn(invoice, webId);
+  const [buyerName, sellerName] = [buyer?.info.name ?? null, seller?.info.name ?? null];
+  return { status, currency, gross: totals.gross, buyer: buyerName, seller: sellerName, side, ops: log.length };
 }
 
 const newsOf = (read: FeedRead): FeedNews =>

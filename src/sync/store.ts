@@ -1,5 +1,6 @@
 import type { ContainerUrl, InvoiceId, OpId, WebId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
+import type { Side } from '../model/roles.ts';
 
 /**
  * What a device keeps locally: the ops it has fetched (immutable, so never fetched twice), what it knows of
@@ -20,6 +21,20 @@ export interface InvoiceRef {
   readonly feedReaders?: readonly WebId[];
   /** The pods of the invoice's participants as of the last sync: whose change feeds tell when it changes. */
   readonly participantPods?: readonly string[];
+  /** What a list shows of the invoice, as of the last fold of what this device holds: a list need not fold it again. */
+  readonly summary?: InvoiceSummary;
+}
+
+/** One invoice in a list: a cache of its fold, rewritten whenever the device's ops of it change. */
+export interface InvoiceSummary {
+  readonly status: string;
+  readonly currency: string | null;
+  readonly gross: string;
+  readonly buyer: string | null;
+  readonly seller: string | null;
+  /** This business's side on the invoice (null: neither buyer nor seller, e.g. a carrier). */
+  readonly side: Side | null;
+  readonly ops: number;
 }
 
 /** What a device knows of one change feed it follows (change-feed.ts). */
