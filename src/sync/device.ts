@@ -3,10 +3,22 @@ import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
-import { loginDevice } from '../pod/session.ts';
+import { openCachedSession } from '../pod/cached-session.ts';
+import type { OpValidator } from '../rdf/shacl.ts';
 import { FileDeviceStore } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
-import { loadOpValidator } from './shapes.ts';
+
+/**
+ * The SHACL validator, loaded (shacl-engine, the shapes compiled) only if something validates: the crawler reads ops
+ * with the table-driven reader, so a command normally never pays for it.
+ */
+const lazyValidator: OpValidator = {
+  validate: async (data, focus) => (await import('./shapes.ts').then((m) => m.loadOpValidator())).validate(data, focus),
+  validateEach: async (data, foci) => (await import('./shapes.ts').then((m) => m.loadOpValidator())).validateEach(data, foci),
+  get shapesByType(): never {
+    throw new TypeError('the shapes of a device opened by openDevice are loaded on first validation: use loadOpValidator() for them');
+  },
+};
 
 /**
  * A device of the local data folder (`npm start` writes it): its profile logged in, and its replica over the file
@@ -34,21 +46,15 @@ export async function openDevice(
   now?: () => number,
 ): Promise<OpenDevice> {
   const profile = await readDeviceProfile(profilePath(dataDir, profileName));
-  // The SHACL shapes compile while the login waits for the identity provider: a command starts that much sooner.
-  const [shapes, login] = await Promise.allSettled([
-    loadOpValidator(),
-    loginDevice({ clientId: profile.clientId, clientSecret: profile.clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId }),
-  ]);
-  if (shapes.status === 'rejected') {
-    if (login.status === 'fulfilled') await login.value.logout();
-    throw shapes.reason;
-  }
-  const validator = shapes.value;
-  const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
+  const deviceDir = join(dataDir, 'devices', profile.name);
+  const { clientId, clientSecret, oidcIssuer, webId } = profile;
+  const credentials = { clientId, clientSecret, oidcIssuer, webId };
+  const store = new FileDeviceStore(deviceDir);
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
+  const validator = lazyValidator;
   try {
-    if (login.status === 'rejected') throw login.reason;
-    const session = login.value;
+    // A warm command reuses the device's access token (kept until a minute before it expires): no login request.
+    const session = await openCachedSession(credentials, join(deviceDir, 'session.json'));
     const replica = new Replica({
       store,
       fetch: session.fetch,
