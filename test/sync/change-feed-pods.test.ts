@@ -8,6 +8,7 @@ import { feedOf } from '../../src/sync/change-feed.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { loadOpValidator } from '../../src/sync/shapes.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
+import { startViewer } from '../../src/viewer/server.ts';
 import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
 
 // One seller with two customers (the buyer, and "stranger" as a second customer on the buyer's server), on real pods:
@@ -118,5 +119,29 @@ describe('refresh: many invoices, cost by what changed', { timeout: 180_000 }, (
     expect(result.feeds.unusable.map((read) => read.feed)).toEqual([feed]);
     expect([...result.synced.keys()].sort()).toEqual([invoices[3], invoices[4]].sort());
     expect(await comments(seller, invoices[3]!)).toBe(2);
+  });
+
+  it("one profile, two roles in the viewer: the seller's device lists where it sells and where it buys, brought up to date", async () => {
+    const { op } = await seller.createInvoice('BUY-1', {
+      as: 'buyer',
+      currency: 'EUR',
+      counterparty: { webId: pods.stranger.webId, podRoot: pods.stranger.podRoot },
+      ownInfo: { name: 'Seller Co buying' },
+      counterpartyInfo: { name: 'Customer Co selling' },
+    });
+    await customer.joinInvoice(op.invoiceId, seller.ownContainer(op.invoiceId));
+    await customer.write(op.invoiceId, 'Comment', { text: 'ready to quote' });
+    const viewer = await startViewer({ replica: seller, port: 0, notifications: false });
+    try {
+      const page = await (await fetch(viewer.url)).text();
+      const rowOf = (invoiceId: InvoiceId) => page.split('<tr>').find((row) => row.includes(invoiceId)) ?? '';
+      expect(rowOf(op.invoiceId)).toContain('Seller Co buying');
+      expect(rowOf(op.invoiceId)).toMatch(/<td class="num">2<\/td>\s*<\/tr>/); // the CreateInvoice and the comment the refresh brought
+      expect(rowOf(invoices[0]!)).toContain('Seller</td>');
+      expect(await seller.sideOf(op.invoiceId)).toBe('buyer');
+      expect(await seller.sideOf(invoices[0]!)).toBe('seller');
+    } finally {
+      await viewer.stop();
+    }
   });
 });
