@@ -10,6 +10,7 @@
  *   bench/cli-start.ts    wall time of one fedinvoice command (--help, warm show, warm write) vs node -e 0
  *   bench/servers.ts      the viewer on a server without notifications or ETags vs polling only
  *   bench/export.ts       UBL e-invoice export and its validation (CEN, Peppol, XSD), 10 and 1,000 lines
+ *   bench/list.ts         a warm list of 1,000 invoices with 20 counterparties, 10 changed: change feeds vs one sync each
  *
  * `--only fold,sync` runs a subset. A bench file that is missing, or a name --only does not know, is an error.
  * `npm run soak` (bench/soak.ts) is not among them: it runs for as long as it is told, not in CI.
@@ -22,7 +23,7 @@ import { arg, machine, note } from './lib.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--only' && all[i - 1] !== '--only');
 const only = arg('--only')?.split(',');
-const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers', 'export'];
+const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers', 'export', 'list'];
 const unknown = only?.filter((name) => !ALL.includes(name)) ?? [];
 if (unknown.length) {
   note(`--only names no bench called ${unknown.join(', ')}: the benches are ${ALL.join(', ')}`);

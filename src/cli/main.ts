@@ -8,7 +8,7 @@ import type { ExportFormat } from '../einvoice/export.ts';
 import type { OpType, PayloadByType } from '../model/ops.ts';
 import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import type { OpenDevice } from '../sync/device.ts';
-import { sideOn } from '../model/sides.ts';
+import type { InvoiceRef } from '../sync/store.ts';
 import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { addLoginCommands } from './login.ts';
@@ -97,6 +97,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (globals().json) io.stdout(JSON.stringify({ op, outbox }, null, 2));
     else if (outbox.queued === 0) io.stdout(`${op.type} ${op.id.slice(0, 12)}… written to ${replica.ownContainer(op.invoiceId)}`);
     else io.stdout(`${op.type} ${op.id.slice(0, 12)}… accepted on this device and queued: ${outbox.error}`);
+  };
+
+  /** Syncs what changed since the last run (change feeds: one request per counterparty); every invoice known after it. */
+  const refreshAll = async (replica: Replica): Promise<readonly InvoiceRef[]> => {
+    const result = await replica.refresh();
+    for (const sync of result.synced.values()) printSync(sync);
+    for (const feed of result.feeds.unusable) {
+      if (feed.outcome === 'failed') io.stderr(`could not read the change feed ${feed.feed} (${feed.error}): its invoices were synced one by one`);
+    }
+    if (result.outbox.error) io.stderr(`outbox: ${result.outbox.error}`);
+    if (globals().verbose) io.stderr(`list: ${result.requests} HTTP request(s), ${result.feeds.read} change feed(s), ${result.synced.size} invoice(s) synced`);
+    return result.invoices;
   };
 
   /** Every write first syncs (so its deps name what the device can see), then writes and pushes. */
@@ -271,23 +283,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('list')
-    .description('the invoices this profile takes part in, synced (conditional requests: cheap when nothing changed)')
+    .description('the invoices this profile takes part in, brought up to date through change feeds (one request per counterparty, plus what changed)')
     .option('--offline', "do not touch the network: each invoice as of this device's last sync")
     .action(async (options: { offline?: boolean }) => {
       await withDevice(async ({ replica }) => {
-        const { local, onPod, error } = options.offline
-          ? { local: await replica.listLocalInvoices(), onPod: [], error: null }
-          : await replica.listInvoices();
+        const { onPod, error } = options.offline ? { onPod: [], error: null } : await replica.invoicesOnPod();
         if (error) io.stderr(`could not list the pod: ${error}`);
+        const local = options.offline ? await replica.listLocalInvoices() : await refreshAll(replica);
         const notJoined = onPod.filter((id) => !local.some((ref) => ref.invoiceId === id));
         type Row = { invoiceId: InvoiceId; number: string; you: string | null; status: string; currency: string | null; gross: string };
         const rows: Array<Row & { buyer: string | null; seller: string | null }> = [];
         for (const ref of local) {
-          const view = options.offline ? await replica.view(ref.invoiceId) : (await replica.sync(ref.invoiceId)).invoice;
-          const { status, currency, totals } = view;
-          const [buyer, seller] = [view.buyer?.info.name ?? null, view.seller?.info.name ?? null];
-          const [number, you] = [numberOfKey(ref.invoiceId), sideOn(view, replica.identity.webId)];
-          rows.push({ invoiceId: ref.invoiceId, number, you, status, currency, gross: totals.gross, buyer, seller });
+          // Each invoice's summary was written by its last fold (the refresh's, for those that changed).
+          const { status, currency, gross, buyer, seller, side } = ref.summary ?? (await replica.summary(ref.invoiceId));
+          rows.push({ invoiceId: ref.invoiceId, number: numberOfKey(ref.invoiceId), you: side, status, currency, gross, buyer, seller });
         }
         if (globals().json) {
           io.stdout(JSON.stringify({ invoices: rows, onPodNotOnThisDevice: notJoined }, null, 2));

@@ -45,3 +45,25 @@ export const isUnservable = (error: unknown): boolean => isHttpError(error) && (
 
 /** The HTTP status of an error, 0 for anything that is not an HttpError (no answer). */
 export const statusOf = (error: unknown): number => (isHttpError(error) ? error.status : 0);
+
+/**
+ * The status an HttpError carries when the provider cannot do the client-credentials grant: a refusal (4xx, not
+ * retryable), whatever server error the provider answered.
+ */
+export const CLIENT_CREDENTIALS_UNSUPPORTED = 400;
+
+/** A server error that is not "busy" or "a proxy could not reach it": the grant itself fails, and will again. */
+export const cannotGrant = (status: number): boolean => status === 500 || status === 501;
+
+/**
+ * Some providers do not implement the client-credentials grant and fail it with a server error every time: retrying
+ * would keep this device's ops queued forever, so this is a refusal that says what to do instead.
+ */
+export function cannotGrantError(issuer: string, status: number, cause?: unknown): HttpError {
+  return new HttpError(
+    CLIENT_CREDENTIALS_UNSUPPORTED,
+    issuer,
+    `The identity provider ${issuer} answered HTTP ${status} to the client-credentials login: it cannot log devices in that way. Use --browser: fedinvoice login --browser --issuer ${issuer} …`,
+    cause === undefined ? undefined : { cause },
+  );
+}

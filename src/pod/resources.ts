@@ -117,7 +117,9 @@ export async function putImmutable(fetchFn: typeof fetch, url: string, turtle: s
 
 // ---- listContainer -------------------------------------------------------------------------------------------------
 
-export type ContainerListing = { notModified: true } | { notModified: false; etag: string | null; members: string[] };
+export type ContainerListing =
+  | { notModified: true }
+  | { notModified: false; etag: string | null; members: string[]; /** The container does not exist (404). */ absent?: true };
 
 /**
  * Lists a container's members (`ldp:contains`, absolute URLs, sorted). With `previous.etag`, sends
@@ -138,7 +140,7 @@ export async function listContainer(
   }
   if (response.status === 404) {
     await discard(response);
-    return { notModified: false, etag: null, members: [] };
+    return { notModified: false, etag: null, members: [], absent: true };
   }
   if (!response.ok) {
     await discard(response);

@@ -15,7 +15,7 @@
  */
 import { Session } from '@inrupt/solid-client-authn-node';
 import { FedinvoiceError } from '../model/errors.ts';
-import { HttpError, isRetryableStatus } from './http-error.ts';
+import { cannotGrant, cannotGrantError, HttpError, isRetryableStatus } from './http-error.ts';
 import { asWebId, type WebId } from '../model/ids.ts';
 
 export interface DeviceCredentials {
@@ -41,15 +41,6 @@ export interface LoginOptions {
   /** Log in again when fewer than this many ms of token lifetime remain. Default 60 000. */
   refreshBeforeMs?: number;
 }
-
-/**
- * The status an HttpError carries when the provider cannot do the client-credentials grant: a refusal (4xx, not
- * retryable), whatever server error the provider answered.
- */
-export const CLIENT_CREDENTIALS_UNSUPPORTED = 400;
-
-/** A server error that is not "busy" or "a proxy could not reach it": the grant itself fails, and will again. */
-const cannotGrant = (status: number): boolean => status === 500 || status === 501;
 
 /** Assumed token lifetime when the library does not report one (CSS: 600 s). */
 const DEFAULT_LIFETIME_MS = 600_000;
@@ -99,16 +90,7 @@ async function openSession(credentials: DeviceCredentials): Promise<{ session: S
       throw new HttpError(0, issuer, `The identity provider ${issuer} could not be reached; check that the pod server is running and retry later.`, { cause: withoutSecrets(error) });
     }
     const status = statusOf(error);
-    if (status !== undefined && cannotGrant(status)) {
-      // Some providers do not implement the client-credentials grant and fail it with a server error every time:
-      // retrying would keep this device's ops queued forever.
-      throw new HttpError(
-        CLIENT_CREDENTIALS_UNSUPPORTED,
-        issuer,
-        `The identity provider ${issuer} answered HTTP ${status} to the client-credentials login: it cannot log devices in that way. Use --browser: fedinvoice login --browser --issuer ${issuer} …`,
-        { cause: withoutSecrets(error) },
-      );
-    }
+    if (status !== undefined && cannotGrant(status)) throw cannotGrantError(issuer, status, withoutSecrets(error));
     if (status !== undefined && isRetryableStatus(status)) {
       throw new HttpError(status, issuer, `The identity provider ${issuer} answered HTTP ${status} while logging the device in; retry later.`, { cause: withoutSecrets(error) });
     }

@@ -3,6 +3,7 @@ import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
+import { openCachedSession } from '../pod/cached-session.ts';
 import { loginProfile } from '../pod/profile-session.ts';
 import { FileDeviceStore } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
@@ -34,10 +35,16 @@ export async function openDevice(
 ): Promise<OpenDevice> {
   const path = profilePath(dataDir, profileName);
   const profile = await readDeviceProfile(path);
-  const store = new FileDeviceStore(join(dataDir, 'devices', profile.name));
+  const deviceDir = join(dataDir, 'devices', profile.name);
+  const store = new FileDeviceStore(deviceDir);
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
-    const session = await loginProfile(profile, path);
+    const { clientId, clientSecret, oidcIssuer, webId } = profile;
+    // A warm command reuses the device's access token (kept until a minute before it expires): no login request.
+    // A browser login's stored session is resumed from the profile instead.
+    const session = clientId !== undefined && clientSecret !== undefined && !profile.session
+      ? await openCachedSession({ clientId, clientSecret, oidcIssuer, webId }, join(deviceDir, 'session.json'))
+      : await loginProfile(profile, path);
     const replica = new Replica({
       store,
       fetch: session.fetch,

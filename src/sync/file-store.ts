@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { withId } from '../model/hash.ts';
 import { isInvoiceId, isOpId, type InvoiceId, type OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
-import { outboxOrder, type ContainerState, type DeviceStore, type InvoiceRef, type OutboxEntry } from './store.ts';
+import { outboxOrder, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type OutboxEntry } from './store.ts';
 
 /**
  * A device's store as plain files under one folder (`./data/devices/<profile>/` for the CLI):
- *   invoices/<id>/ref.json, invoices/<id>/ops.jsonl (append-only), invoices/<id>/containers.json, outbox/<opId>.json
+ *   invoices/<id>/ref.json, invoices/<id>/ops.jsonl (append-only), invoices/<id>/containers.json, outbox/<opId>.json,
+ *   feeds.json
  * Every write is fsynced before it resolves, and whole-file writes go through a rename, so a crash leaves
  * either the old or the new file, never half of one. Ops read back are re-hashed: a corrupted line is dropped.
  */
@@ -70,6 +71,14 @@ export class FileDeviceStore implements DeviceStore {
 
   async saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void> {
     await writeFileAtomic(join(this.invoiceDir(invoiceId), 'containers.json'), JSON.stringify(states));
+  }
+
+  async loadFeeds(): Promise<Record<string, FeedState>> {
+    return (await readJson<Record<string, FeedState>>(join(this.dir, 'feeds.json'))) ?? {};
+  }
+
+  async saveFeeds(feeds: Record<string, FeedState>): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'feeds.json'), JSON.stringify(feeds));
   }
 
   async enqueue(entry: OutboxEntry): Promise<void> {

@@ -14,14 +14,19 @@ export interface OutboxReport {
   readonly error: string | null;
 }
 
+/** Tells the invoice's readers that a resource was put in its op container (change-feed.ts); throws when it could not. */
+export type Announce = (invoiceId: InvoiceId, resourceUrl: string) => Promise<void>;
+
 /**
  * Ops on their way from this device to its party's pod. An op is queued (durably, in the device's store) before
- * anything is sent, so a pod that is down or a crash loses nothing; pushing it again is harmless (a 412).
+ * anything is sent, so a pod that is down or a crash loses nothing; pushing it again is harmless (a 412). It leaves
+ * the outbox only once it is announced too, so a crash between the two never leaves an op that no feed names.
  */
 export class Outbox {
   constructor(
     private readonly store: DeviceStore,
     private readonly fetchFn: typeof fetch,
+    private readonly announce: Announce = async () => undefined,
   ) {}
 
   /** Queues ops made together: one op goes up alone, several as one pack (they share a batch label). */
@@ -53,13 +58,16 @@ export class Outbox {
   private async put(group: readonly OutboxEntry[]): Promise<void> {
     const first = group[0]!;
     if (group.length === 1) {
-      await putImmutable(this.fetchFn, `${first.container}${first.op.id}`, opToTurtle(first.op));
+      const url = `${first.container}${first.op.id}`;
+      await putImmutable(this.fetchFn, url, opToTurtle(first.op));
+      await this.announce(first.op.invoiceId, url);
       return;
     }
     const pack = packResource('pack', group.map((entry) => entry.op));
     const url = `${first.container}${pack.name}`;
     await putImmutable(this.fetchFn, url, pack.turtle);
     await markSeen(this.store, first.op.invoiceId, first.container, url);
+    await this.announce(first.op.invoiceId, url);
   }
 }
 

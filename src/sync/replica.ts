@@ -2,7 +2,7 @@ import { acceptanceOf, assertPartyMayWrite, buildableOps, makeOp, MAX_CLOCK_DRIF
 import { FedinvoiceError, messageOf, OpRefusedError } from '../model/errors.ts';
 import { fold } from '../model/fold.ts';
 import { isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
-import { invoiceKeyOf, isInvoiceNumber, isLegacyKey, keyFitsOrigin, numberOfKey } from '../model/invoice-key.ts';
+import { invoiceKeyOf, isInvoiceNumber, isLegacyKey, keyFitsOrigin, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
 import type { Side } from '../model/roles.ts';
@@ -13,8 +13,10 @@ import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './c
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type OutboxReport } from './outbox.ts';
 import { claimInvoiceFolder, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
+import { announce, emptyFeedState, feedOf, openFeed, readFeed, type FeedRead } from './change-feed.ts';
+import { planRefresh, type FeedNews } from './refresh-plan.ts';
 import { packResource } from './packs.ts';
-import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef } from './store.ts';
+import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef, type InvoiceSummary } from './store.ts';
 
 export type { OutboxReport } from './outbox.ts';
 
@@ -78,6 +80,25 @@ export interface SyncResult {
   readonly checkpoint?: CheckpointResult | null;
 }
 
+/** What `refresh` did: the invoices it synced (the others did not change), and what it cost. */
+export interface RefreshResult {
+  readonly synced: ReadonlyMap<InvoiceId, SyncResult>;
+  /** Every invoice this device knows, as of after the refresh (summaries included). */
+  readonly invoices: readonly InvoiceRef[];
+  /** Feeds read, and those that could not be used (absent or failed): their invoices were synced whole. */
+  readonly feeds: { readonly read: number; readonly unusable: readonly FeedRead[] };
+  readonly outbox: OutboxReport;
+  readonly requests: number;
+}
+
+/** Options of one sync: `pods` limits the crawl to the containers on those pods (and participants never crawled). */
+export interface SyncOptions {
+  readonly pods?: readonly string[];
+}
+
+/** Feeds read at once, and invoices synced at once, by `refresh`. */
+const REFRESH_CONCURRENCY = 8;
+
 export interface CreateInvoiceInput {
   /** The creator's side on this invoice; default buyer. */
   readonly as?: Side;
@@ -117,7 +138,7 @@ export class Replica {
     }) as typeof fetch;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
-    this.outbox = new Outbox(options.store, this.fetch);
+    this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url) => this.announceWrite(invoiceId, url));
   }
 
   get identity(): DeviceIdentity {
@@ -172,12 +193,14 @@ export class Replica {
       );
     }
     await setInvoiceAccess(this.fetch, invoiceFolderOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
+    for (const reader of [input.counterparty.webId, me.webId]) await openFeed(this.fetch, me.podRoot, me.webId, reader);
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: mine.container,
       origin: mine.container,
       seedContainers: [mine.container],
       readers: [input.counterparty.webId],
+      feedReaders: [input.counterparty.webId, me.webId].sort(),
     });
     return this.write(invoiceId, 'CreateInvoice', payload);
   }
@@ -205,6 +228,7 @@ export class Replica {
       origin,
       seedContainers: [...new Set([...(existing?.seedContainers ?? []), from])],
       readers: existing?.readers ?? [],
+      feedReaders: existing?.feedReaders ?? [],
     });
     const result = await this.sync(invoiceId);
     this.assertNamedIn(invoiceId, result);
@@ -275,6 +299,7 @@ export class Replica {
     await this.outbox.enqueue(ops, ref.ownContainer, new Date(now).toISOString());
     await this.options.store.appendOps(invoiceId, sourced);
     this.remember(invoiceId, [...known, ...sourced], after);
+    await this.recordFold(ref, after);
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
@@ -381,14 +406,15 @@ export class Replica {
   }
 
   /** Pushes the outbox, crawls every participant's container, stores what is new and folds. Never throws for a pod that is down. */
-  async sync(invoiceId: InvoiceId): Promise<SyncResult> {
+  async sync(invoiceId: InvoiceId, options: SyncOptions = {}): Promise<SyncResult> {
     const startRequests = this.requestCount;
-    const ref = await this.requireInvoice(invoiceId);
+    let ref = await this.requireInvoice(invoiceId);
     const outbox = await this.pushOutbox(invoiceId);
     const known = await this.options.store.loadOps(invoiceId);
     const states = await this.options.store.loadContainerStates(invoiceId);
-    const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states);
+    const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states, options.pods);
     await this.options.store.saveContainerStates(invoiceId, states);
+    ref = await this.recordFold(ref, invoice);
     await this.grantParticipants(ref, invoice);
     const checkpoint = await this.checkpointIfDue(ref, states[ref.ownContainer], reports.get(ref.ownContainer));
     this.remember(invoiceId, known, invoice);
@@ -399,7 +425,9 @@ export class Replica {
    * Crawls every participant's container, appending what is new to the store and to `known`, and updating `states`.
    * New ops can admit new participants, whose containers are then crawled too (up to four rounds).
    */
-  private async crawlParticipants(ref: InvoiceRef, known: SourcedOp[], states: Record<string, ContainerState>) {
+  private async crawlParticipants(ref: InvoiceRef, known: SourcedOp[], states: Record<string, ContainerState>, pods?: readonly string[]) {
+    // With `pods`, only the containers on them are crawled, and any this device never crawled (a new participant).
+    const wanted = (container: ContainerUrl) => !pods || !states[container] || pods.some((pod) => container.startsWith(pod));
     const knownIds = new Set<OpId>(known.map((sourced) => sourced.op.id));
     const reports = new Map<ContainerUrl, ContainerReport>();
     const progress = this.progressCounter();
@@ -407,7 +435,7 @@ export class Replica {
     let newOps = 0;
     for (let round = 0; round < 4; round++) {
       const containers = new Set<ContainerUrl>([...ref.seedContainers, ref.ownContainer, ...invoice.participants.map((p) => p.container)]);
-      const todo = [...containers].filter((container) => !reports.has(container)).sort();
+      const todo = [...containers].filter((container) => !reports.has(container) && wanted(container)).sort();
       if (todo.length === 0) break;
       const context = {
         fetch: this.fetch,
@@ -473,29 +501,98 @@ export class Replica {
   /** Invoices this device knows, and (one request) the ones its party has on its pod but this device has not joined. */
   async listInvoices(): Promise<{ local: InvoiceRef[]; onPod: InvoiceId[]; error: string | null }> {
     const local = await this.options.store.listInvoices();
+    return { local, ...(await this.invoicesOnPod()) };
+  }
+
+  /** The invoice folders on this party's pod (one request), whether this device joined them or not. */
+  async invoicesOnPod(): Promise<{ onPod: InvoiceId[]; error: string | null }> {
     try {
       const listing = await listContainer(this.fetch, `${this.identity.podRoot}invoices/`);
       const onPod = listing.notModified
         ? []
         : listing.members.map((url) => url.slice(`${this.identity.podRoot}invoices/`.length).replace(/\/$/, '')).filter(isInvoiceId);
-      return { local, onPod: onPod as InvoiceId[], error: null };
+      return { onPod: onPod as InvoiceId[], error: null };
     } catch (error) {
-      return { local, onPod: [], error: messageOf(error) };
+      return { onPod: [], error: messageOf(error) };
     }
   }
 
   /** Every participant must be able to read this party's ops: grant read to any the ACL does not name yet. */
   private async grantParticipants(ref: InvoiceRef, invoice: FoldedInvoice): Promise<void> {
-    const needed = invoice.participants.map((p) => p.webId).filter((webId) => webId !== this.identity.webId);
+    const me = this.identity;
+    const needed = invoice.participants.map((p) => p.webId).filter((webId) => webId !== me.webId);
     const granted = new Set(ref.readers ?? []);
-    if (needed.every((webId) => granted.has(webId))) return;
+    const opened = new Set(ref.feedReaders ?? []);
+    const toOpen = [me.webId, ...needed].filter((webId) => !opened.has(webId));
+    if (toOpen.length === 0 && needed.every((webId) => granted.has(webId))) return;
     const readers = [...new Set([...granted, ...needed])].sort();
     try {
-      await setInvoiceAccess(this.fetch, invoiceFolderOf(this.identity.podRoot, ref.invoiceId), this.identity.webId, readers);
-      await this.options.store.saveInvoice({ ...ref, readers });
+      const folder = invoiceFolderOf(me.podRoot, ref.invoiceId);
+      if (readers.length !== granted.size) await setInvoiceAccess(this.fetch, folder, me.webId, readers);
+      for (const reader of toOpen) await openFeed(this.fetch, me.podRoot, me.webId, reader);
+      await this.options.store.saveInvoice({ ...ref, readers, feedReaders: [...new Set([...opened, ...toOpen])].sort() });
     } catch {
       // The pod is down: the grant is retried on the next sync, since `readers` was not updated.
     }
+  }
+
+  /**
+   * Keeps in the invoice's reference what its latest fold says that others read without folding: the participants'
+   * pods (the feeds `refresh` reads for it) and the summary a list shows. Written only when it changed.
+   */
+  private async recordFold(ref: InvoiceRef, invoice: FoldedInvoice): Promise<InvoiceRef> {
+    const containers = [ref.ownContainer, ref.origin, ...ref.seedContainers, ...invoice.participants.map((p) => p.container)];
+    const pods = [...new Set(containers.map((c) => splitOpsContainer(c)?.podRoot).filter((pod): pod is string => !!pod))].sort();
+    const updated = { ...ref, participantPods: pods, summary: summaryOf(invoice, this.identity.webId) };
+    if (JSON.stringify(updated) === JSON.stringify(ref)) return ref;
+    await this.options.store.saveInvoice(updated);
+    return updated;
+  }
+
+  /** What a list shows of an invoice: the summary its last fold left, or (kept for the next list) a fold of what this device holds. */
+  async summary(invoiceId: InvoiceId): Promise<InvoiceSummary> {
+    const ref = await this.requireInvoice(invoiceId);
+    return ref.summary ?? (await this.recordFold(ref, await this.view(invoiceId))).summary!;
+  }
+
+  /** Puts a written resource's entry in the feed of each reader of the invoice and of this business's own devices. */
+  private async announceWrite(invoiceId: InvoiceId, resourceUrl: string): Promise<void> {
+    const ref = await this.options.store.getInvoice(invoiceId);
+    const me = this.identity;
+    const entries = await announce(this.fetch, me.podRoot, invoiceId, resourceUrl, [me.webId, ...(ref?.readers ?? [])]);
+    const ownFeed = feedOf(me.podRoot, me.webId);
+    const feeds = await this.options.store.loadFeeds();
+    const state = feeds[ownFeed] ?? emptyFeedState();
+    // This device has the op: its own entry is no news to it.
+    feeds[ownFeed] = { ...state, seen: [...new Set([...state.seen, ...entries.filter((e) => e.startsWith(ownFeed))])].sort() };
+    await this.options.store.saveFeeds(feeds);
+  }
+
+  /**
+   * Brings every invoice this device knows up to date at a cost that follows what changed, not how many invoices
+   * there are: one (conditional) listing per pod of its counterparties' and its own change feed, then a crawl of
+   * each invoice a feed names, on that pod only. An invoice on a pod with no usable feed is synced whole.
+   */
+  async refresh(): Promise<RefreshResult> {
+    const startRequests = this.requestCount;
+    const outbox = await this.pushOutbox();
+    const refs = await this.options.store.listInvoices();
+    const feeds = await this.options.store.loadFeeds();
+    const pods = [...new Set(refs.flatMap((ref) => ref.participantPods ?? []))].sort();
+    const reads = await inParallel(pods, (pod) => {
+      const feed = feedOf(pod, this.identity.webId);
+      return readFeed(this.fetch, feed, feeds[feed] ?? emptyFeedState());
+    });
+    const news = new Map<string, FeedNews>(pods.map((pod, i) => [pod, newsOf(reads[i]!)]));
+    const plan = planRefresh(refs.map((ref) => ({ invoiceId: ref.invoiceId, pods: ref.participantPods ?? null })), news);
+    const jobs = [...plan.whole.map((invoiceId) => ({ invoiceId, pods: undefined })), ...plan.targeted];
+    const results = await inParallel(jobs, (job) => this.sync(job.invoiceId, job.pods ? { pods: job.pods } : {}));
+    const synced = new Map(jobs.map((job, i) => [job.invoiceId, results[i]!]));
+    const invoices = await Promise.all(refs.map((ref) => (synced.has(ref.invoiceId) ? this.requireInvoice(ref.invoiceId) : ref)));
+    for (const read of reads) feeds[read.feed] = handledState(read, synced);
+    await this.options.store.saveFeeds(feeds);
+    const unusable = reads.filter((read) => read.outcome === 'absent' || read.outcome === 'failed');
+    return { synced, invoices, feeds: { read: reads.length, unusable }, outbox, requests: this.requestCount - startRequests };
   }
 
   private async requireInvoice(invoiceId: InvoiceId): Promise<InvoiceRef> {
@@ -503,6 +600,44 @@ export class Replica {
     if (!ref) throw new FedinvoiceError(`invoice ${invoiceId} is not known on this device: create it with \`fedinvoice create\` or join it with \`fedinvoice join\``);
     return ref;
   }
+}
+
+/** Runs `work` on every item, at most REFRESH_CONCURRENCY at a time; the results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, items.length) }, worker));
+  return results;
+}
+
+function summaryOf(invoice: FoldedInvoice, webId: WebId): InvoiceSummary {
+  const { status, currency, totals, buyer, seller, log } = invoice;
+  const side = sideOn(invoice, webId);
+  const [buyerName, sellerName] = [buyer?.info.name ?? null, seller?.info.name ?? null];
+  return { status, currency, gross: totals.gross, buyer: buyerName, seller: sellerName, side, ops: log.length };
+}
+
+const newsOf = (read: FeedRead): FeedNews =>
+  read.outcome === 'absent' || read.outcome === 'failed' ? { usable: false } : { usable: true, changed: new Set(read.entries.keys()) };
+
+/**
+ * A feed's state once a refresh is done: its new entries count as handled when their invoice synced without a stale
+ * container (or is not known here); otherwise they stay new, and the next refresh lists the feed in full again.
+ */
+function handledState(read: FeedRead, synced: ReadonlyMap<InvoiceId, SyncResult>): FeedRead['state'] {
+  const unhandled = new Set<string>();
+  for (const [invoiceId, entries] of read.entries) {
+    const result = synced.get(invoiceId);
+    if (result?.containers.some((report) => report.outcome === 'stale')) for (const entry of entries) unhandled.add(entry);
+  }
+  if (unhandled.size === 0) return read.state;
+  return { etag: null, seen: read.state.seen.filter((entry) => !unhandled.has(entry)) };
 }
 
 /** The side a batch's CreateInvoice gives this WebID (before the invoice exists, the CreateInvoice says it). */

@@ -65,6 +65,13 @@ const checks: Record<string, (store: DeviceStore) => Promise<void>> = {
     same(await store.loadContainerStates(invoiceId), states, 'loadContainerStates gives back what was saved');
   },
 
+  'round-trips the change feeds it follows': async (store) => {
+    same(await store.loadFeeds(), {}, 'a new store follows no feed');
+    const feeds = { 'http://localhost:1/seller/changes/ab/': { etag: '"2-text/turtle"', seen: ['http://localhost:1/seller/changes/ab/INV-S~x'] } };
+    await store.saveFeeds(feeds);
+    same(await store.loadFeeds(), feeds, 'loadFeeds gives back what was saved');
+  },
+
   'queues, lists (oldest first, per invoice) and dequeues outbox entries': async (store) => {
     const first = queued('first', 1_764_000_000_000, '2026-11-21T07:00:00.000Z');
     const second = queued('second', 1_764_000_000_001, '2026-11-21T07:00:01.000Z');

@@ -1,5 +1,6 @@
 import type { ContainerUrl, InvoiceId, OpId, WebId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
+import type { Side } from '../model/roles.ts';
 
 /**
  * What a device keeps locally: the ops it has fetched (immutable, so never fetched twice), what it knows of
@@ -16,6 +17,32 @@ export interface InvoiceRef {
   readonly seedContainers: readonly ContainerUrl[];
   /** WebIDs this party's invoice folder grants read to, as last written to its ACL. */
   readonly readers?: readonly WebId[];
+  /** Readers whose change feed on this party's pod this device has opened to them (change-feed.ts). */
+  readonly feedReaders?: readonly WebId[];
+  /** The pods of the invoice's participants as of the last sync: whose change feeds tell when it changes. */
+  readonly participantPods?: readonly string[];
+  /** What a list shows of the invoice, as of the last fold of what this device holds: a list need not fold it again. */
+  readonly summary?: InvoiceSummary;
+}
+
+/** One invoice in a list: a cache of its fold, rewritten whenever the device's ops of it change. */
+export interface InvoiceSummary {
+  readonly status: string;
+  readonly currency: string | null;
+  readonly gross: string;
+  readonly buyer: string | null;
+  readonly seller: string | null;
+  /** This business's side on the invoice (null: neither buyer nor seller, e.g. a carrier). */
+  readonly side: Side | null;
+  readonly ops: number;
+}
+
+/** What a device knows of one change feed it follows (change-feed.ts). */
+export interface FeedState {
+  /** ETag of the last listing, for a conditional request. */
+  readonly etag: string | null;
+  /** Entries already handled. */
+  readonly seen: readonly string[];
 }
 
 export interface ContainerState {
@@ -53,6 +80,10 @@ export interface DeviceStore {
   loadContainerStates(invoiceId: InvoiceId): Promise<Record<string, ContainerState>>;
   saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void>;
 
+  /** The change feeds this device follows, by feed URL. */
+  loadFeeds(): Promise<Record<string, FeedState>>;
+  saveFeeds(feeds: Record<string, FeedState>): Promise<void>;
+
   /** Durable before it resolves: an op typed by a person survives a crash from here on. */
   enqueue(entry: OutboxEntry): Promise<void>;
   outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]>;
@@ -86,6 +117,7 @@ export class MemoryDeviceStore implements DeviceStore {
   private readonly ops = new Map<InvoiceId, Map<string, SourcedOp>>();
   private readonly states = new Map<InvoiceId, Record<string, ContainerState>>();
   private readonly queue = new Map<OpId, OutboxEntry>();
+  private feeds: Record<string, FeedState> = {};
 
   async listInvoices(): Promise<InvoiceRef[]> {
     return [...this.invoices.values()].sort((a, b) => (a.invoiceId < b.invoiceId ? -1 : 1));
@@ -109,6 +141,12 @@ export class MemoryDeviceStore implements DeviceStore {
   }
   async saveContainerStates(invoiceId: InvoiceId, states: Record<string, ContainerState>): Promise<void> {
     this.states.set(invoiceId, structuredClone(states));
+  }
+  async loadFeeds(): Promise<Record<string, FeedState>> {
+    return structuredClone(this.feeds);
+  }
+  async saveFeeds(feeds: Record<string, FeedState>): Promise<void> {
+    this.feeds = structuredClone(feeds);
   }
   async enqueue(entry: OutboxEntry): Promise<void> {
     this.queue.set(entry.op.id, entry);

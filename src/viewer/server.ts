@@ -21,7 +21,7 @@ import { isInvoiceId, type InvoiceId } from '../model/ids.ts';
 import { numberOfKey } from '../model/invoice-key.ts';
 import { ExportRefusedError, exportInvoice } from '../einvoice/export.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
-import type { Replica } from '../sync/replica.ts';
+import type { Replica, SyncResult } from '../sync/replica.ts';
 import { LiveInvoice, type InvoiceSnapshot } from './live.ts';
 import { readInbox } from '../sync/invitations.ts';
 import {
@@ -215,9 +215,14 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       const replica = await deviceOf(profile).replica;
       const ctx = contextFor(profile, replica, '/');
       const list = await replica.listInvoices();
+      // Up to date at the cost of what changed (change feeds, one request per counterparty), not of how many invoices.
+      const synced = await replica.refresh().then((result) => result.synced).catch(() => new Map<string, SyncResult>());
       const local = list.local.filter((ref) => !allowed || allowed.has(ref.invoiceId));
       const entries: InvoiceListEntry[] = await Promise.all(
-        local.map(async (ref) => ({ invoiceId: ref.invoiceId, invoice: await replica.view(ref.invoiceId).catch(() => null) })),
+        local.map(async (ref) => ({
+          invoiceId: ref.invoiceId,
+          invoice: synced.get(ref.invoiceId)?.invoice ?? (await replica.view(ref.invoiceId).catch(() => null)),
+        })),
       );
       const joined = new Set<string>(local.map((ref) => ref.invoiceId));
       const onPodOnly = list.onPod.filter((id) => !joined.has(id) && (!allowed || allowed.has(id)));

@@ -44,7 +44,7 @@ describe("the public API ('fedinvoice')", () => {
       retryable: true,
       oneRoot: true,
       message: 'The pod is busy; retry later.',
-      checks: 5,
+      checks: 6,
     });
   });
 });

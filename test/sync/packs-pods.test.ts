@@ -96,7 +96,7 @@ describe('packs and checkpoints on real pods', () => {
     expect(again.requests).toBe(2);
   });
 
-  it('a batch of 50 ops goes up in one request, and other devices read it as one pack', async () => {
+  it('a batch of 50 ops goes up in one request to the op container (and one entry per change feed), and other devices read it as one pack', async () => {
     const counted = counting(pods.buyer.devices.mobile.fetch);
     const writer = await joinedReplica(pods.buyer, 'buyer', 'mobile', seeded, { fetch: counted.fetchFn });
     await writer.sync(seeded.invoiceId);
@@ -106,7 +106,9 @@ describe('packs and checkpoints on real pods', () => {
       Array.from({ length: 50 }, (_, i) => ({ type: 'Comment' as const, payload: { text: `imported line ${i}` } })),
     );
     expect(batch.outbox).toEqual({ pushed: 50, queued: 0, error: null });
-    expect(counted.counts.PUT - before.PUT).toBe(1);
+    // The pack, then its entry in the seller's change feed and in the buyer's own (change-feed.ts): 3, whatever the batch's size.
+    expect(counted.counts.PUT - before.PUT).toBe(3);
+    expect(counted.counts.GET - before.GET).toBe(0);
 
     const reader = await joinedReplica(pods.seller, 'seller', 'desktop', seeded);
     await reader.sync(seeded.invoiceId);

@@ -61,13 +61,15 @@ export async function joinedReplica(party: TestParty, side: 'buyer' | 'seller', 
   const create = seeded.ops[0]!.op;
   if (create.type !== 'CreateInvoice') throw new Error('a seeded invoice starts with its CreateInvoice');
   const other = side === 'buyer' ? create.payload.seller.webId : create.payload.buyer.webId;
-  // The seeding granted the other party read already: no ACL write in the requests measured.
+  // The seeding granted the other party read already, and a join has opened the change feeds: no ACL write in the
+  // requests measured.
   await store.saveInvoice({
     invoiceId: seeded.invoiceId,
     ownContainer: own,
     origin: seeded.buyerContainer,
     seedContainers: [seeded.buyerContainer],
     readers: [other],
+    feedReaders: [other, party.webId].sort(),
   });
   return new Replica({
     store,

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeOp } from '../../src/model/builder.ts';
+import type { InvoiceId } from '../../src/model/ids.ts';
+import type { AnyOp } from '../../src/model/ops.ts';
+import { listContainer, putImmutable, send } from '../../src/pod/resources.ts';
+import { opToTurtle } from '../../src/rdf/codec.ts';
+import { feedOf } from '../../src/sync/change-feed.ts';
+import { Replica } from '../../src/sync/replica.ts';
+import { MemoryDeviceStore } from '../../src/sync/store.ts';
+import { startViewer } from '../../src/viewer/server.ts';
+import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
+
+// One seller with two customers (the buyer, and "stranger" as a second customer on the buyer's server), on real pods:
+// `refresh` costs one request per pod followed plus what changed, and stays correct without ETags or without feeds.
+let pods: TestPods;
+const invoices: InvoiceId[] = [];
+let seller: Replica;
+let sellerMobile: Replica;
+let buyer: Replica;
+let customer: Replica;
+
+const replicaOf = (party: TestParty, device: 'desktop' | 'mobile', fetchFn: typeof fetch = party.devices[device].fetch) =>
+  new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, identity: { webId: party.webId, podRoot: party.podRoot, device } });
+
+/** The device's fetch with every ETag taken off the answers: a server that sends none. */
+const withoutEtags = (inner: typeof fetch): typeof fetch =>
+  (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const response = await inner(input, init);
+    const headers = new Headers(response.headers);
+    headers.delete('etag');
+    const body = response.status === 304 || response.status === 204 ? null : await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  }) as typeof fetch;
+
+async function createWith(creator: Replica, counterparty: TestParty, number: string, joiners: Replica[]): Promise<InvoiceId> {
+  const { op } = await creator.createInvoice(number, {
+    currency: 'EUR',
+    counterparty: { webId: counterparty.webId, podRoot: counterparty.podRoot },
+    ownInfo: { name: 'Customer' },
+    counterpartyInfo: { name: 'Seller' },
+  });
+  for (const joiner of joiners) await joiner.joinInvoice(op.invoiceId, creator.ownContainer(op.invoiceId));
+  return op.invoiceId;
+}
+
+const comments = async (replica: Replica, invoiceId: InvoiceId) =>
+  (await replica.view(invoiceId)).log.filter((entry) => entry.type === 'Comment' && entry.state === 'accepted').length;
+
+beforeAll(async () => {
+  pods = await startTestPods();
+  seller = replicaOf(pods.seller, 'desktop');
+  sellerMobile = replicaOf(pods.seller, 'mobile');
+  buyer = replicaOf(pods.buyer, 'desktop');
+  customer = replicaOf(pods.stranger, 'desktop');
+  for (const number of ['A-1', 'A-2', 'A-3']) invoices.push(await createWith(buyer, pods.seller, number, [seller, sellerMobile]));
+  for (const number of ['B-1', 'B-2']) invoices.push(await createWith(customer, pods.seller, number, [seller, sellerMobile]));
+  await seller.refresh(); // records every invoice's pods and reads every feed once
+}, 400_000);
+
+afterAll(async () => {
+  await pods?.stop();
+});
+
+describe('refresh: many invoices, cost by what changed', { timeout: 180_000 }, () => {
+  it('nothing changed: one request per pod followed (3 pods for 5 invoices), no invoice synced', async () => {
+    const result = await seller.refresh();
+    expect(result.feeds).toEqual({ read: 3, unusable: [] });
+    expect(result.synced.size).toBe(0);
+    expect(result.requests).toBe(3);
+  });
+
+  it("a customer's new op: that invoice alone is synced, on that customer's pod alone", async () => {
+    await buyer.write(invoices[1]!, 'Comment', { text: 'when can you deliver?' });
+    const result = await seller.refresh();
+    expect([...result.synced.keys()]).toEqual([invoices[1]]);
+    expect(result.synced.get(invoices[1]!)!.containers.map((c) => c.container)).toEqual([buyer.ownContainer(invoices[1]!)]);
+    expect(result.requests).toBeLessThanOrEqual(3 + 2);
+    expect(await comments(seller, invoices[1]!)).toBe(1);
+    expect((await seller.refresh()).synced.size).toBe(0);
+  });
+
+  it("another device of the seller's own business writes: its own feed tells, the writer does not re-read its op", async () => {
+    await sellerMobile.refresh();
+    await sellerMobile.write(invoices[3]!, 'Comment', { text: 'sent from the phone' });
+    const result = await seller.refresh();
+    expect([...result.synced.keys()]).toEqual([invoices[3]]);
+    expect(await comments(seller, invoices[3]!)).toBe(1);
+    const own = await sellerMobile.refresh();
+    expect(own.synced.size).toBe(0);
+  });
+
+  it('a server without ETags: still one request per feed, and still every change', async () => {
+    const noEtags = replicaOf(pods.seller, 'desktop', withoutEtags(pods.seller.devices.desktop.fetch));
+    for (const [i, invoiceId] of invoices.entries()) await noEtags.joinInvoice(invoiceId, (i < 3 ? buyer : customer).ownContainer(invoiceId));
+    await noEtags.refresh();
+    const quiet = await noEtags.refresh();
+    expect(quiet.synced.size).toBe(0);
+    expect(quiet.requests).toBe(3);
+    await customer.write(invoices[4]!, 'Comment', { text: 'no etags here' });
+    const result = await noEtags.refresh();
+    expect([...result.synced.keys()]).toEqual([invoices[4]]);
+    expect(await comments(noEtags, invoices[4]!)).toBe(1);
+  });
+
+  it('a pod whose feed is gone (an older version of the software there): its invoices are synced one by one, and nothing is missed', async () => {
+    const feed = feedOf(pods.stranger.podRoot, pods.seller.webId);
+    const owner = pods.stranger.devices.desktop.fetch;
+    const listing = await listContainer(owner, feed);
+    for (const entry of listing.notModified ? [] : listing.members) await send(owner, entry, { method: 'DELETE' });
+    expect((await send(owner, feed, { method: 'DELETE' })).ok).toBe(true);
+    // An op written without any announcement (an older device of the customer): only a whole sync can find it.
+    const view = await customer.view(invoices[3]!);
+    const op = makeOp('Comment', { text: 'written by an older version' }, { invoiceId: invoices[3]!, device: 'old', heads: view.heads, latestClock: view.latestClock }, Date.now()) as AnyOp;
+    await putImmutable(owner, `${customer.ownContainer(invoices[3]!)}${op.id}`, opToTurtle(op));
+    const result = await seller.refresh();
+    expect(result.feeds.unusable.map((read) => read.feed)).toEqual([feed]);
+    expect([...result.synced.keys()].sort()).toEqual([invoices[3], invoices[4]].sort());
+    expect(await comments(seller, invoices[3]!)).toBe(2);
+  });
+
+  it("one profile, two roles in the viewer: the seller's device lists where it sells and where it buys, brought up to date", async () => {
+    const { op } = await seller.createInvoice('BUY-1', {
+      as: 'buyer',
+      currency: 'EUR',
+      counterparty: { webId: pods.stranger.webId, podRoot: pods.stranger.podRoot },
+      ownInfo: { name: 'Seller Co buying' },
+      counterpartyInfo: { name: 'Customer Co selling' },
+    });
+    await customer.joinInvoice(op.invoiceId, seller.ownContainer(op.invoiceId));
+    await customer.write(op.invoiceId, 'Comment', { text: 'ready to quote' });
+    const viewer = await startViewer({ replica: seller, port: 0, notifications: false });
+    try {
+      const page = await (await fetch(viewer.url)).text();
+      const rowOf = (invoiceId: InvoiceId) => page.split('<tr>').find((row) => row.includes(invoiceId)) ?? '';
+      expect(rowOf(op.invoiceId)).toContain('Seller Co buying');
+      expect(rowOf(op.invoiceId)).toMatch(/<td class="num">2<\/td>\s*<\/tr>/); // the CreateInvoice and the comment the refresh brought
+      expect(rowOf(invoices[0]!)).toContain('Seller</td>');
+      expect(await seller.sideOf(op.invoiceId)).toBe('buyer');
+      expect(await seller.sideOf(invoices[0]!)).toBe('seller');
+    } finally {
+      await viewer.stop();
+    }
+  });
+});
