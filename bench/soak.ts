@@ -18,7 +18,7 @@
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { Coverage } from '../test/support/coverage.ts';
-import { startFleet } from '../test/support/fleet.ts';
+import { podUp, startFleet } from '../test/support/fleet.ts';
 import { scheduleArb } from '../test/support/schedule-arbitraries.ts';
 import { checkConverged, runSchedule } from '../test/support/schedule-run.ts';
 import { arg, json, machine, note } from './lib.ts';
@@ -38,6 +38,17 @@ note(`soak: ${runs} schedules from #${from} of seed ${seed} (replay one with --s
 note('starting two file-backed CSS and logging in 6 devices…');
 const fleet = await startFleet({ backend: 'css-file', devicesPerParty: 3 });
 const coverage = new Coverage();
+let abandoned: string | undefined;
+async function serversBackUp(): Promise<boolean> {
+  try {
+    for (const pod of Object.values(fleet.pods)) await podUp(fleet, pod);
+    return true;
+  } catch (error) {
+    abandoned = `a pod server could not be started again (${error instanceof Error ? error.message : String(error)}): soak stopped`;
+    note(abandoned);
+    return false;
+  }
+}
 const divergences: string[] = [];
 let ops = 0;
 let done = 0;
@@ -59,6 +70,10 @@ try {
     } catch (error) {
       divergences.push(`#${index}: failed: ${error instanceof Error ? error.message : String(error)}`);
       note(`#${index}: FAILED: ${error instanceof Error ? error.stack : String(error)}`);
+      done++;
+      // A server that cannot be started again makes every later schedule fail the same way: stop and say so.
+      if (!(await serversBackUp())) break;
+      continue;
     }
     done++;
   }
@@ -78,6 +93,8 @@ const totals = {
   hoursFor1000: done ? +((wallMin / done) * 1000 / 60).toFixed(1) : null,
   opsAccepted: ops,
   restarts: fleet.restarts,
+  failedStartsRetried: fleet.failedStarts,
+  abandoned: abandoned ?? null,
   restartSeconds: +(fleet.restartMs / 1000).toFixed(0),
   faults: { requests: s.requests, dropped: s.dropped, lostAnswers: s.lostAnswers, duplicated: s.duplicated, resets: s.resets, delayed: s.delayed, whileOffline: s.offline },
   divergences: divergences.length,
@@ -94,7 +111,8 @@ if (json) process.stdout.write(`${JSON.stringify({ ...totals, divergenceList: di
 else {
   console.log(`\n## Soak — ${machine()}`);
   console.log(`${done} of ${runs} schedules in ${totals.wallMinutes} min (${totals.secondsPerSchedule} s each${done < 1000 ? `; 1,000 would take ~${totals.hoursFor1000} h` : ''}), seed ${seed}`);
-  console.log(`${ops} ops accepted, ${fleet.restarts} pod restarts (${totals.restartSeconds} s stopping and starting servers)`);
+  console.log(`${ops} ops accepted, ${fleet.restarts} pod restarts (${totals.restartSeconds} s stopping and starting servers; ${fleet.failedStarts} failed starts tried again)`);
+  if (abandoned) console.log(abandoned);
   console.log(`faults: ${s.requests} requests: ${s.dropped} dropped, ${s.lostAnswers} answers lost, ${s.duplicated} duplicated, ${s.resets} bodies broken, ${s.delayed} delayed, ${s.offline} while offline`);
   console.log(coverage.report('lifecycle'));
   console.log(`divergences: ${divergences.length}${divergences.length ? `\n  ${divergences.join('\n  ')}` : ''}`);

@@ -60,6 +60,8 @@ export interface Fleet {
   /** Milliseconds spent stopping and starting servers. */
   restartMs: number;
   restarts: number;
+  /** Server starts that failed and were tried again (podUp). */
+  failedStarts: number;
   stop(): Promise<void>;
 }
 
@@ -159,7 +161,7 @@ export async function startFleet(options: { backend: Backend; devicesPerParty: n
         });
       }
     }
-    return { backend, pods, devices, stats, restartMs: 0, restarts: 0, stop: stopAll };
+    return { backend, pods, devices, stats, restartMs: 0, restarts: 0, failedStarts: 0, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -183,16 +185,29 @@ export async function podDown(fleet: Fleet, pod: FleetPod): Promise<void> {
   fleet.restartMs += Date.now() - started;
 }
 
+/** Starts a stopped server again, as an operator would: a failed start is tried again (up to 5 times, 1–8 s apart). */
 export async function podUp(fleet: Fleet, pod: FleetPod): Promise<void> {
   if (pod.up) return;
-  pod.up = true;
   fleet.restarts++;
   if (fleet.backend === 'css-memory') {
     pod.partitioned = false;
+    pod.up = true;
     return;
   }
   const started = Date.now();
-  await pod.startServer();
+  // An in-process server that was just stopped may still finish the requests it had taken; CSS's start then finds
+  // their lock files in the folder it clears (ENOTEMPTY, seen in the soak at high load). A moment later it starts.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pod.startServer();
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+      fleet.failedStarts++;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
+    }
+  }
+  pod.up = true;
   fleet.restartMs += Date.now() - started;
 }
 
