@@ -6,7 +6,7 @@ import { ENVELOPE, OP_TABLE, type Field, type NodeSpec, type NodeValue, type Rul
 import { OP_TYPES, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
 import { CALENDAR_MESSAGE, fieldMessage, ruleMessage } from './field-messages.ts';
-import { compactIri, FI, FI_SHAPES, OP_ID_IRI_PREFIX, RDF, RDFS, SCHEMA, SH, XSD } from './vocabulary.ts';
+import { compactIri, FI, FI_SHAPES, OP_ID_IRI_PREFIX, RDF, RDFS, SCHEMA, SEC, SH, XSD } from './vocabulary.ts';
 
 /** One predicate and its object(s), already in Turtle. */
 type Statement = readonly [string, string];
@@ -248,7 +248,7 @@ const HEADER = `# SHACL shapes for fedinvoice op resources (vocabulary: shapes/v
 
 /** The whole shapes document. */
 export function opShapesTurtle(): string {
-  const prefixes = [['fi', FI], ['fis', FI_SHAPES], ['rdf', RDF], ['rdfs', RDFS], ['sh', SH], ['xsd', XSD], ['schema', SCHEMA]];
+  const prefixes = [['fi', FI], ['fis', FI_SHAPES], ['rdf', RDF], ['rdfs', RDFS], ['sh', SH], ['xsd', XSD], ['schema', SCHEMA], ['sec', SEC]];
   const section = (title: string) => `# ${'='.repeat(99)}\n# ${title}\n\n`;
   const rules = OP_TYPES.flatMap((type) => (OP_TABLE[type].rules ?? []).map((rule, i) => ruleShape(type, rule, i + 1)));
   const nodes = blankNodeSpecs();
