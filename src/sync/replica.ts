@@ -156,7 +156,7 @@ export class Replica {
     if (this.keys === null && this.options.signer) this.keys = (await this.options.store.loadKeys?.()) ?? [];
   }
 
-  /** Reads the device keys the WebIDs publish, replacing what was known of them; a profile that cannot be read keeps its last known keys. */
+  /** Reads the device keys the WebIDs publish, replacing what was known of them (a profile that cannot be read keeps its last keys). */
   private async refreshKeys(webIds: Iterable<WebId>, done: Set<WebId>): Promise<void> {
     const todo = [...new Set(webIds)].filter((webId) => !done.has(webId));
     if (todo.length === 0 || !this.options.signer) return;
