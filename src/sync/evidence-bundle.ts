@@ -26,7 +26,12 @@ interface BundleHeader {
 const BUNDLE = asContainerUrl('https://bundle.invalid/evidence/');
 
 /** The bundle of an invoice as a device folded it: every accepted op with its signature, and the keys that signed them. */
-export function writeBundle(invoice: FoldedInvoice, ops: readonly SourcedOp[], origin: ContainerUrl, keys: readonly PublishedKey[]): string {
+export function writeBundle(
+  invoice: FoldedInvoice,
+  ops: readonly SourcedOp[],
+  origin: ContainerUrl,
+  keys: readonly PublishedKey[],
+): string {
   if (invoice.invoiceId === null) throw new Error('no invoice to bundle: its CreateInvoice has not arrived');
   // Rejected ops too: accepted ops may build on them, and a bundle must hold every op's causal past.
   const accepted = new Set(invoice.log.filter((entry) => entry.state !== 'pending').map((entry) => entry.opId));
@@ -34,7 +39,8 @@ export function writeBundle(invoice: FoldedInvoice, ops: readonly SourcedOp[], o
   for (const { op } of ops) if (accepted.has(op.id) && op.proof !== undefined) byId.set(op.id, op);
   const inOrder = invoice.log.filter((entry) => byId.has(entry.opId)).map((entry) => byId.get(entry.opId)!);
   const used = new Set(inOrder.map((op) => op.proof!.key));
-  const header: BundleHeader = { format: BUNDLE_FORMAT, invoiceId: invoice.invoiceId, origin, keys: keys.filter((key) => used.has(key.key)) };
+  const signing = keys.filter((key) => used.has(key.key));
+  const header: BundleHeader = { format: BUNDLE_FORMAT, invoiceId: invoice.invoiceId, origin, keys: signing };
   return [header, ...inOrder].map((line) => JSON.stringify(line)).join('\n') + '\n';
 }
 
@@ -97,7 +103,8 @@ export function verifyBundle(text: string, verify: VerifySignature = sharedVerif
     .filter((entry) => DECISIONS.has(entry.type))
     .map((entry) => {
       const key = keys.get(ops.find((op) => op.id === entry.opId)!.proof!.key)!;
-      return { opId: entry.opId, type: entry.type, webId: key.controller, device: key.label, key: key.key, at: entry.at, state: entry.state };
+      const { opId, type, at, state } = entry;
+      return { opId, type, webId: key.controller, device: key.label, key: key.key, at, state };
     });
   return { ok: true, invoice, termsHash: invoice.agreement?.termsHash ?? null, decisions, ops: ops.length };
 }
