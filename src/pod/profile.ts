@@ -18,6 +18,11 @@ export interface DeviceProfile {
   oidcIssuer: string;
   clientId: string;
   clientSecret: string;
+  /**
+   * The device's Ed25519 signing key (src/sync/device-key.ts): made on the device's first use and never sent; its
+   * public half is published with the WebID. Absent in profiles written before signatures.
+   */
+  signingKey?: { privateKeyPem: string; publicKeyMultibase: string };
 }
 
 /** Where pods, profiles and device stores live: the option (--data), else $FEDINVOICE_DATA, else ./data. */

@@ -4,7 +4,8 @@ import { asWebId } from '../model/ids.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
 import { loginDevice } from '../pod/session.ts';
-import { FileDeviceStore } from './file-store.ts';
+import { generateDeviceKey, opSigner } from './device-key.ts';
+import { FileDeviceStore, writeFileAtomic } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadOpValidator } from './shapes.ts';
 
@@ -26,6 +27,17 @@ const unreachable = (reason: string): typeof fetch =>
     throw new HttpError(0, String(input instanceof Request ? input.url : input), reason);
   }) as typeof fetch;
 
+/**
+ * The profile with a signing key: a profile that has none (written before signatures, or by a tool that does not
+ * make keys) gets one now, written back with mode 0600. Its public key is published by the replica's first write.
+ */
+async function withSigningKey(path: string, profile: DeviceProfile): Promise<DeviceProfile> {
+  if (profile.signingKey) return profile;
+  const keyed = { ...profile, signingKey: generateDeviceKey() };
+  await writeFileAtomic(path, `${JSON.stringify(keyed, null, 2)}\n`, 0o600);
+  return keyed;
+}
+
 /** Logs a device profile in and opens its replica. A pod that is down gives an offline replica, not an error. */
 export async function openDevice(
   dataDir: string,
@@ -33,7 +45,7 @@ export async function openDevice(
   onProgress?: ReplicaOptions['onProgress'],
   now?: () => number,
 ): Promise<OpenDevice> {
-  const profile = await readDeviceProfile(profilePath(dataDir, profileName));
+  const profile = await withSigningKey(profilePath(dataDir, profileName), await readDeviceProfile(profilePath(dataDir, profileName)));
   // The SHACL shapes compile while the login waits for the identity provider: a command starts that much sooner.
   const [shapes, login] = await Promise.allSettled([
     loadOpValidator(),
@@ -54,13 +66,15 @@ export async function openDevice(
       fetch: session.fetch,
       validator,
       identity,
+      signer: opSigner(profile.signingKey!),
       ...(onProgress ? { onProgress } : {}),
       ...(now ? { now } : {}),
     });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), validator, identity, ...(now ? { now } : {}) });
+    const signer = opSigner(profile.signingKey!);
+    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), validator, identity, signer, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }

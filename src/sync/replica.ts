@@ -15,6 +15,7 @@ import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits 
 import { Outbox, type OutboxReport } from './outbox.ts';
 import { claimInvoiceFolder, evidenceContainerOf, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
 import { sharedVerifier, type OpSigner } from './device-key.ts';
+import { writeBundle } from './evidence-bundle.ts';
 import { publishDeviceKey, readPublishedKeys } from '../pod/device-keys.ts';
 import { isRetryable } from '../pod/http-error.ts';
 import { namedContainers, type PublishedKey, type SignaturePolicy } from '../model/signatures.ts';
@@ -406,6 +407,17 @@ export class Replica {
 
   private remember(invoiceId: InvoiceId, ops: SourcedOp[], invoice: FoldedInvoice): void {
     this.lastSeen.set(invoiceId, { ops, invoice });
+  }
+
+  /**
+   * An evidence bundle of the invoice (evidence-bundle.ts) from a fresh sync: every signed op this device's fold
+   * placed and the keys, as the WebID profiles publish them now, that signed them.
+   */
+  async evidenceBundle(invoiceId: InvoiceId): Promise<string> {
+    if (!this.options.signer) throw new FedinvoiceError('this device does not sign its ops: it has no evidence to bundle');
+    const ref = await this.requireInvoice(invoiceId);
+    const { invoice } = await this.sync(invoiceId);
+    return writeBundle(invoice, await this.options.store.loadOps(invoiceId), ref.origin, this.signaturePolicy()!.keys);
   }
 
   /** Proposes the invoice as this device can build on it: its terms hash and exactly the heads the Propose will have seen. */
