@@ -34,6 +34,8 @@ const options = (): FoldOptions => ({ signatures: { keys: [...keys.values()], ve
 interface Signed {
   /** Every op signed, in the container it was written to. */
   readonly ops: SourcedOp[];
+  /** What each device had seen when the negotiation ended, signed. */
+  readonly views: SourcedOp[][];
   /** Copies in the evidence containers of the buyer and the seller: each the other's ops. */
   readonly evidence: SourcedOp[];
   readonly plain: SourcedOp[];
@@ -59,7 +61,9 @@ function signed(seed: number, size: number): Signed {
   runs++;
   if (reachedOf(fold(n.ops)).agreed) agreed++;
   if (evidence.length > 0) withEvidence++;
-  return { ops, evidence, plain: n.ops };
+  const signedOf = new Map(n.ops.map((one, i) => [one, ops[i]!]));
+  const views = n.deviceKnowledge.map((known) => known.map((one) => signedOf.get(one)!));
+  return { ops, views, evidence, plain: n.ops };
 }
 
 /**
@@ -114,6 +118,20 @@ describe('the fold with signatures and evidence copies is a function of the set 
         const first = kept.filter((_, i) => i % 2 === 0);
         fold(first, options());
         expect(decided([...s.evidence, ...kept.filter((_, i) => i % 2 === 1), ...first], true)).toBe(decided(s.ops, true));
+      }),
+      fcParams(PROPERTY_RUNS),
+    );
+  }, SLOW);
+
+  it('makes every device agree once it has everything, whichever copies (originals or evidence) it read first', () => {
+    fc.assert(
+      fc.property(negotiation, fc.boolean(), (s, evidenceFirst) => {
+        const expected = json(s.ops);
+        for (const known of s.views) {
+          const rest = s.ops.filter((one) => !known.includes(one));
+          const set = evidenceFirst ? [...known, ...s.evidence, ...rest] : [...known, ...rest, ...s.evidence];
+          expect(json(set)).toBe(expected);
+        }
       }),
       fcParams(PROPERTY_RUNS),
     );
