@@ -8,7 +8,7 @@ import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../mode
 import type { Side } from '../model/roles.ts';
 import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
-import { listContainer, putImmutable } from '../pod/resources.ts';
+import { ensureContainer, listContainer, putImmutable } from '../pod/resources.ts';
 import type { OpValidator } from '../rdf/shacl.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
@@ -243,6 +243,7 @@ export class Replica {
       );
     }
     await setInvoiceAccess(this.fetch, invoiceFolderOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
+    await this.ensureEvidenceContainer(mine.container);
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: mine.container,
@@ -270,6 +271,7 @@ export class Replica {
       );
     }
     await claimInvoiceFolder(this.fetch, this.identity.podRoot, invoiceId, origin);
+    await this.ensureEvidenceContainer(this.ownContainer(invoiceId));
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: this.ownContainer(invoiceId),
@@ -280,6 +282,11 @@ export class Replica {
     const result = await this.sync(invoiceId);
     this.assertNamedIn(invoiceId, result);
     return result;
+  }
+
+  /** A signing party's evidence container exists from the start, so that readers list it (empty) rather than get a 404. */
+  private async ensureEvidenceContainer(opsContainer: ContainerUrl): Promise<void> {
+    if (this.options.signer) await ensureContainer(this.fetch, evidenceContainerOf(opsContainer));
   }
 
   /** Refuses an invoice whose CreateInvoice (or AddParticipant) does not name this WebID with this party's folder of it. */

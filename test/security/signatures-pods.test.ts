@@ -22,7 +22,7 @@ let validator: Awaited<ReturnType<typeof loadOpValidator>>;
 beforeAll(async () => {
   pods = await startTestPods();
   validator = await loadOpValidator();
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await pods?.stop();
