@@ -163,7 +163,8 @@ class SharedShapes {
 }
 
 const ENVELOPE_FIELDS = ENVELOPE.flatMap((field) => (field.predicate === undefined && field.value.kind === 'node' ? field.value.node.fields : [field]));
-const envelopeName = (field: Field): string => `fis:${field.predicate!.slice(FI.length)}Property`;
+// The local name after the namespace (fi:, or sec: for the signature): "fis:deviceProperty", "fis:proofProperty".
+const envelopeName = (field: Field): string => `fis:${field.predicate!.slice(field.predicate!.lastIndexOf('#') + 1)}Property`;
 
 function envelopeShapes(): string {
   return ENVELOPE_FIELDS.map((field) => {
@@ -285,6 +286,7 @@ function blankNodeSpecs(): NodeSpec[] {
       visit(field.value.node.fields);
     }
   };
+  visit(ENVELOPE);
   for (const type of OP_TYPES) visit(OP_TABLE[type].fields);
   return found;
 }
