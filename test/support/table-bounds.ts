@@ -181,6 +181,22 @@ export function* fieldsOf(type: OpType): Generator<{ field: Field; path: string[
   for (const field of OP_TABLE[type].fields) yield* visit(field, ['payload'], []);
 }
 
+/**
+ * Makes the nodes above a field present (valid values for their required fields) when the op left them out: an
+ * optional node, like the signature, whose fields' bounds are then tried on it. `chain` starts at the op's root.
+ */
+function presentParents(op: Json, chain: readonly Field[]): void {
+  let node = op;
+  for (const field of chain.slice(0, -1)) {
+    if (field.value.kind !== 'node') return;
+    if (node[field.key] === undefined) {
+      const required = field.value.node.fields.filter((f) => f.count === 'one');
+      node[field.key] = Object.fromEntries(required.map((f) => [f.key, seeded(valueArbitrary(f.value), f.key.length)]));
+    }
+    node = node[field.key] as Json;
+  }
+}
+
 type OneGroup = Extract<NonNullable<(typeof OP_TABLE)[OpType]['rules']>[number], { kind: 'oneGroup' }>;
 const groupOf = (type: OpType, key: string): OneGroup | undefined =>
   OP_TABLE[type].rules?.find((rule): rule is OneGroup => rule.kind === 'oneGroup' && rule.groups.some((g) => g.keys.includes(key)));
@@ -228,12 +244,13 @@ export function boundCases(): BoundCase[] {
     cases.push({ id, type: c.type, where: c.where, valid: c.valid, mutate: c.mutate });
   };
   for (const type of OP_TYPES) {
-    for (const { field, path } of fieldsOf(type)) {
+    for (const { field, path, chain } of fieldsOf(type)) {
       const rule = path[0] === 'payload' && path.length === 2 ? groupOf(type, field.key) : undefined;
       for (const { bound, valid, value, whole } of fieldBounds(field, rule !== undefined)) {
         const list = typeof field.count === 'object';
         const mutate = (op: Json): void => {
           if (rule) useGroupKeys(type, op, rule, rule.groups.find((g) => g.keys.includes(field.key))!.keys);
+          if (path[0] !== 'payload') presentParents(op, chain);
           const entries = list ? listOf(field, Math.max((field.count as { min: number }).min, 1) - 1) : [];
           set(op, path, whole || !list ? value : [...entries, value].sort());
         };
