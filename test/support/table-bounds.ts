@@ -31,7 +31,12 @@ const PATTERN_BREAKERS: Readonly<Record<string, readonly string[]>> = {
   [patterns.HEX64]: ['A'.repeat(64), 'g'.repeat(64)],
   [patterns.HTTP_URL]: ['http://A.example/x', 'http://a.example:80/x', 'https://a.example:443/x', 'ftp://a.example/x', 'http://a.example/./x', 'http://a.example', 'http://a.example/a b'],
   [patterns.CONTAINER_URL]: ['http://a.example/c', 'http://a.example/c/?q=/', 'http://a.example/c/#/', 'http://a.example/../'],
+  [patterns.MULTIBASE_BASE58]: ['z0', 'zO', 'zI', 'zl', 'Mab', 'zab c'],
 };
+
+/** Text of `length` characters that a pattern's first character allows ("z" for multibase, "a" otherwise). */
+const textOfLength = (v: TextValue, length: number): string =>
+  v.pattern?.source === patterns.MULTIBASE_BASE58 && length > 0 ? `z${'a'.repeat(length - 1)}` : 'a'.repeat(length);
 
 /** A URL of exactly `length` characters that matches the pattern (a container ends in "/"). */
 function urlOfLength(v: UrlValue, length: number): string {
@@ -57,10 +62,10 @@ const seeded = <T>(arbitrary: fc.Arbitrary<T>, seed: number): T => fc.sample(arb
 
 function textBounds(v: TextValue): Bound[] {
   const out: Bound[] = [
-    { bound: 'minLength', valid: true, value: 'a'.repeat(v.minLength) },
-    { bound: 'minLength', valid: false, value: 'a'.repeat(v.minLength - 1) },
-    { bound: 'maxLength', valid: true, value: 'a'.repeat(v.maxLength) },
-    { bound: 'maxLength', valid: false, value: 'a'.repeat(v.maxLength + 1) },
+    { bound: 'minLength', valid: true, value: textOfLength(v, v.minLength) },
+    { bound: 'minLength', valid: false, value: textOfLength(v, v.minLength - 1) },
+    { bound: 'maxLength', valid: true, value: textOfLength(v, v.maxLength) },
+    { bound: 'maxLength', valid: false, value: textOfLength(v, v.maxLength + 1) },
     { bound: 'xsd:string', valid: false, value: `a\ud800b`.slice(0, Math.max(2, v.minLength)).padEnd(v.minLength, 'a') },
   ];
   // Lengths count characters, not UTF-16 units: the longest text of emoji fits if the pattern allows emoji.
