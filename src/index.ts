@@ -50,6 +50,13 @@ export { loadOpValidator, type OpValidator } from './sync/shapes.ts';
 export { emptyContainerState, MemoryDeviceStore, outboxOrder, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type OutboxEntry } from './sync/store.ts';
 export { FileDeviceStore } from './sync/file-store.ts';
 
+// Signatures and evidence (docs/signatures.md).
+export { generateDeviceKey, opSigner, type DeviceKey, type OpSigner } from './sync/device-key.ts';
+export { publishDeviceKey, readPublishedKeys, revokeDeviceKey } from './pod/device-keys.ts';
+export { verifyBundle, type BundleVerdict, type SignedDecision } from './sync/evidence-bundle.ts';
+export type { PublishedKey, SignaturePolicy } from './model/signatures.ts';
+export type { Proof } from './model/ops.ts';
+
 // Logging a device in.
 export { loginDevice, type DeviceCredentials, type DeviceSession, type LoginOptions } from './pod/session.ts';
 

@@ -10,6 +10,7 @@ import { dataDirOf, profilePath, readDeviceProfile } from '../pod/profile.ts';
 import type { OpenDevice } from '../sync/device.ts';
 import type { InvoiceRef } from '../sync/store.ts';
 import type { Replica, SyncResult, WriteResult } from '../sync/replica.ts';
+import { addEvidenceCommands } from './evidence-commands.ts';
 import { formatInvoice, formatLog, formatSyncNotes } from './format.ts';
 import { addLoginCommands } from './login.ts';
 import { deliveryNote, invitationLine } from './invitation-text.ts';
@@ -369,6 +370,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action((invoice: string, options: { terms?: string }) =>
       writeWith(invoice, (replica, invoiceId) => replica.accept(invoiceId, options.terms)),
     );
+
+  addEvidenceCommands(program, withDevice, io.stdout, () => globals().json === true);
 
   for (const entry of OP_COMMANDS) {
     const sub = program.command([kebab(entry.type), '<invoice>', ...entry.args.map((arg) => `<${arg}>`)].join(' ')).description(entry.summary);

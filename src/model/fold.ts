@@ -7,6 +7,7 @@ import type { ContainerUrl, InvoiceId, OpId, TermsHash } from './ids.ts';
 import type { Agreement, Author, FoldedInvoice, LogEntry, OpSummary, Participant } from './invoice.ts';
 import type { AnyOp, Op, OpType, SourcedOp } from './ops.ts';
 import { delegableTypes, mayAdmit, PARTY_OP_TYPES, roleLabel, sideOf, whoMayWrite, type Side } from './roles.ts';
+import { judgeSignature, namedContainers, revokedReason, vouchedFor, type PublishedKey, type SignaturePolicy } from './signatures.ts';
 import { judgeStatus } from './status.ts';
 import { validateOpStructure } from './validate.ts';
 
@@ -19,6 +20,11 @@ export interface FoldOptions {
    * its own, however early its clock. Without it, the first CreateInvoice in clock order wins.
    */
   readonly origin?: ContainerUrl;
+  /**
+   * Require every op to be signed by a device key its author published (signatures.ts), and attribute a signed op
+   * to its signer wherever it was read (evidence copies). Without it, an op's author is the container it was read from.
+   */
+  readonly signatures?: SignaturePolicy;
 }
 
 const STATUS_TYPES: ReadonlySet<OpType> = new Set<OpType>(['Propose', 'Accept', 'MarkShipped', 'MarkPaid', 'MarkReceived', 'Dispute']);
@@ -38,15 +44,20 @@ interface Registered extends Participant {
 export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): FoldedInvoice {
   const sources = new Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>();
   const bad = new Map<string, LogEntry>();
-
-  for (const { op, container } of sourced) {
-    const problem = problemWith(op);
-    if (problem !== null) {
-      // Keyed by everything reported, and sorted below: which bad copy arrived first must not matter.
-      const entry = entryFor(op, null, 'rejected', problem);
-      bad.set(`${entry.opId} ${container} ${JSON.stringify(entry)}`, entry);
-      continue;
-    }
+  // Keyed by everything reported, and sorted below: which bad copy arrived first must not matter.
+  const reject = (op: AnyOp, container: ContainerUrl, reason: string): void => {
+    const entry = entryFor(op, null, 'rejected', reason);
+    bad.set(`${entry.opId} ${container} ${JSON.stringify(entry)}`, entry);
+  };
+  const wellFormed: SourcedOp[] = [];
+  for (const one of sourced) {
+    const problem = problemWith(one.op);
+    if (problem !== null) reject(one.op, one.container, problem);
+    else wellFormed.push(one);
+  }
+  const signers = new Map<OpId, PublishedKey>();
+  const attributed = options.signatures ? bySignature(wellFormed, options.signatures, signers, reject) : wellFormed;
+  for (const { op, container } of attributed) {
     const existing = sources.get(op.id);
     if (existing) {
       if (!existing.containers.includes(container)) existing.containers.push(container);
@@ -54,16 +65,57 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
       sources.set(op.id, { op, containers: [container] });
     }
   }
+  let graph = graphOf(sources);
+  if ([...signers.values()].some((key) => key.revoked)) {
+    const kept = vouchedFor(graph.graph, (pos) => signers.get(graph.graph.order[pos]!.id));
+    for (const [id, key] of signers) {
+      if (!key.revoked || kept.has(id) || !sources.has(id)) continue;
+      const { op, containers } = sources.get(id)!;
+      reject(op, containers[0]!, revokedReason(key));
+      sources.delete(id);
+    }
+    graph = graphOf(sources);
+  }
   const rejectedEarly = [...bad.keys()].sort().map((key) => bad.get(key)!);
+  const judge = new Judge(graph.graph, sources, graph.inputContainers, options.invoiceId, options.origin);
+  return judge.run(rejectedEarly);
+}
+
+function graphOf(sources: Map<OpId, { op: AnyOp; containers: ContainerUrl[] }>): { graph: CausalGraph; inputContainers: ContainerUrl[][] } {
   const inputOps: AnyOp[] = [];
   const inputContainers: ContainerUrl[][] = [];
   for (const source of sources.values()) {
     inputOps.push(source.op);
     inputContainers.push(source.containers.sort());
   }
-  const graph = buildCausalGraph(inputOps, (i) => inputContainers[i]![0]!);
-  const judge = new Judge(graph, sources, inputContainers, options.invoiceId, options.origin);
-  return judge.run(rejectedEarly);
+  return { graph: buildCausalGraph(inputOps, (i) => inputContainers[i]![0]!), inputContainers };
+}
+
+/**
+ * Every copy judged by its signature (signatures.ts): a good one counts as read from its signer's op containers,
+ * a bad one is rejected with its reason unless another copy of the same op is good.
+ */
+function bySignature(
+  sourced: readonly SourcedOp[],
+  policy: SignaturePolicy,
+  signers: Map<OpId, PublishedKey>,
+  reject: (op: AnyOp, container: ContainerUrl, reason: string) => void,
+): SourcedOp[] {
+  const keys = new Map(policy.keys.map((key) => [key.key, key]));
+  const named = namedContainers(sourced.map((one) => one.op));
+  const good: SourcedOp[] = [];
+  const refused: Array<{ one: SourcedOp; reason: string }> = [];
+  for (const one of sourced) {
+    const verdict = judgeSignature(one, policy, keys, named);
+    if (!verdict.ok) {
+      refused.push({ one, reason: verdict.reason });
+      continue;
+    }
+    signers.set(one.op.id, verdict.key);
+    for (const container of verdict.containers) good.push({ op: one.op, container });
+  }
+  for (const { one, reason } of refused) if (!signers.has(one.op.id)) reject(one.op, one.container, reason);
+  return good;
 }
 
 // Ops in linear order mostly share or repeat a millisecond: formatting the last one again is wasted work.

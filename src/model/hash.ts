@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { OpId } from './ids.ts';
-import type { OpContent, OpType, Op } from './ops.ts';
+import type { OpContent, OpType, Op, Proof } from './ops.ts';
 
 /** A key JavaScript objects order before all others (an array index), whatever order it was added in. */
 const INDEX_KEY = /^(0|[1-9][0-9]{0,9})$/;
@@ -121,12 +121,20 @@ export function withIdOfCanonical<T extends OpType>(content: OpContent<T>, canon
   return verifiedOp(content, sha256(canonical) as OpId);
 }
 
-function verifiedOp<T extends OpType>(content: OpContent<T>, id: OpId): Op<T> {
-  const { invoiceId, type, payload, device, clock, deps } = content;
-  // The fields of opContentOf, written out: ops are made in bulk when read.
+function verifiedOp<T extends OpType>(content: OpContent<T> & { readonly proof?: Proof }, id: OpId): Op<T> {
+  const { invoiceId, type, payload, device, clock, deps, proof } = content;
+  // The fields of opContentOf, written out: ops are made in bulk when read. A signature read with it is kept.
   const op: Op<T> = { id, invoiceId, type, payload, device, clock: { wallMs: clock.wallMs, counter: clock.counter }, deps };
+  if (proof !== undefined) (op as { proof?: Proof }).proof = proof;
   verified.add(op);
   return op;
+}
+
+/** The op with a signature: the same id (a signature is not part of the content), still known to match it if it was. */
+export function withProof<T extends OpType>(op: Op<T>, proof: Proof): Op<T> {
+  const signed: Op<T> = { ...op, proof };
+  if (verified.has(op)) verified.add(signed);
+  return signed;
 }
 
 /** True iff the op's id is the hash of its content. Never throws. */

@@ -272,11 +272,33 @@ export const CLOCK: NodeSpec = {
 
 const INVOICE_ID: Pattern = { source: patterns.INVOICE_ID, says: 'from A–Z a–z 0–9 . _ -, starting with a letter or digit' };
 
+// ---------------------------------------------------------------------------------------------------
+// Signatures: which device key signed the op, and the signature over its id (src/model/signatures.ts). Outside the
+// op's identity: the id is the hash of the content alone, so an op has one name however it is signed.
+
+export const SEC = 'https://w3id.org/security#';
+const MULTIBASE = (says: string, maxLength: number): TextValue => text(2, maxLength, { source: patterns.MULTIBASE_BASE58, says });
+
+export const PROOF: NodeSpec = {
+  name: 'Proof',
+  comment: "The signing device's Ed25519 public key (a Multikey) and its signature over the op's id.",
+  fields: [
+    one('key', SEC + 'publicKeyMultibase', 'signing key', MULTIBASE('a base58btc multibase key (z…)', 100), 'public key'),
+    one('value', SEC + 'proofValue', 'signature', MULTIBASE('a base58btc multibase signature (z…)', 200), 'signature'),
+  ],
+};
+
+export const SIGNATURE_FIELDS: readonly Field[] = [optional('proof', SEC + 'proof', 'signature', node(PROOF))];
+
+/** Envelope keys that are not part of an op's id (computeOpId and the reader's canonical form leave them out). */
+export const OUTSIDE_ID: ReadonlySet<string> = new Set(SIGNATURE_FIELDS.map((field) => field.key));
+
 export const ENVELOPE: readonly Field[] = [
   one('invoiceId', fi('invoiceId'), 'invoice id', text(1, 64, INVOICE_ID), 'invoice id'),
   one('device', fi('device'), 'device label', text(1, 64, { source: patterns.DEVICE_LABEL, says: 'from A–Z a–z 0–9 . _ -' }), 'device label'),
   { key: 'clock', label: 'clock', count: 'one', value: node(CLOCK) },
   { key: 'deps', predicate: fi('dep'), label: 'deps', count: { min: 0, max: MAX_DEPS }, value: { kind: 'opId' } },
+  ...SIGNATURE_FIELDS,
 ];
 
 // ---------------------------------------------------------------------------------------------------

@@ -161,8 +161,18 @@ export interface OpContent<T extends OpType = OpType> {
   readonly deps: readonly OpId[];
 }
 
+/**
+ * A device's signature of an op (src/model/signatures.ts): its Ed25519 public key as a Multikey and the signature
+ * over the op's id, both base58btc multibase. Not part of the op's content: the id does not change when it is signed.
+ */
+export interface Proof {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface Op<T extends OpType = OpType> extends OpContent<T> {
   readonly id: OpId;
+  readonly proof?: Proof;
 }
 
 /** Distributes over OpType so that `op.type === 'AddToCart'` narrows `op.payload`. */

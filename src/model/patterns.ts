@@ -92,3 +92,6 @@ export function decimalPattern(bounds: {
   const fractionPart = `[.][0-9]{0,${fraction - 1}}[1-9]`;
   return `^(0|${sign}[1-9][0-9]{0,${integer - 1}}(${fractionPart})?|${sign}0${fractionPart})$`;
 }
+
+/** A base58btc multibase value ("z" then the Bitcoin alphabet): a device's public key or a signature. */
+export const MULTIBASE_BASE58 = '^z[1-9A-HJ-NP-Za-km-z]+$';

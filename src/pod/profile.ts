@@ -22,6 +22,11 @@ export interface DeviceProfile {
   clientId?: string;
   clientSecret?: string;
   session?: StoredSession;
+  /**
+   * The device's Ed25519 signing key (src/sync/device-key.ts): made on the device's first use and never sent; its
+   * public half is published with the WebID. Absent in profiles written before signatures.
+   */
+  signingKey?: { privateKeyPem: string; publicKeyMultibase: string };
 }
 
 /** A browser login's session as the login library stores it (its storage entries), under a session id. */

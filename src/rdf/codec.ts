@@ -11,7 +11,7 @@ import type { Literal, NamedNode, Quad, Term } from '@rdfjs/types';
 import { DataFactory, Writer } from 'n3';
 import { hash } from 'node:crypto';
 import { withIdOfCanonical } from '../model/hash.ts';
-import { opNodeFields, type Count, type Field, type Value } from '../model/op-table.ts';
+import { opNodeFields, OUTSIDE_ID, type Count, type Field, type Value } from '../model/op-table.ts';
 import { isOpType, type AnyOp, type OpContent, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
 import { brokenRule, checkValue, markWellFormed, regexOf } from '../model/validate.ts';
@@ -368,6 +368,7 @@ export function opOfContent(type: OpType, plan: Plan, content: Record<string, un
   const rule = brokenRule(type, content['payload'] as Record<string, unknown>);
   if (rule) return { ok: false, reason: `does not conform to shape ${type}: ${ruleMessage(type, rule)}` };
   const view = sortedView(plan, content);
+  for (const key of OUTSIDE_ID) delete view[key]; // a signature is not part of the op's id
   view['type'] = type; // sorts after every other key of the op's node ("clock" … "payload")
   const canonical = JSON.stringify(view);
   const op = withIdOfCanonical(content as unknown as OpContent, canonical, nativeSha256) as AnyOp;

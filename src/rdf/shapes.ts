@@ -6,7 +6,7 @@ import { ENVELOPE, OP_TABLE, type Field, type NodeSpec, type NodeValue, type Rul
 import { OP_TYPES, type OpType } from '../model/ops.ts';
 import * as patterns from '../model/patterns.ts';
 import { CALENDAR_MESSAGE, fieldMessage, ruleMessage } from './field-messages.ts';
-import { compactIri, FI, FI_SHAPES, OP_ID_IRI_PREFIX, RDF, RDFS, SCHEMA, SH, XSD } from './vocabulary.ts';
+import { compactIri, FI, FI_SHAPES, OP_ID_IRI_PREFIX, RDF, RDFS, SCHEMA, SEC, SH, XSD } from './vocabulary.ts';
 
 /** One predicate and its object(s), already in Turtle. */
 type Statement = readonly [string, string];
@@ -163,7 +163,8 @@ class SharedShapes {
 }
 
 const ENVELOPE_FIELDS = ENVELOPE.flatMap((field) => (field.predicate === undefined && field.value.kind === 'node' ? field.value.node.fields : [field]));
-const envelopeName = (field: Field): string => `fis:${field.predicate!.slice(FI.length)}Property`;
+// The local name after the namespace (fi:, or sec: for the signature): "fis:deviceProperty", "fis:proofProperty".
+const envelopeName = (field: Field): string => `fis:${field.predicate!.slice(field.predicate!.lastIndexOf('#') + 1)}Property`;
 
 function envelopeShapes(): string {
   return ENVELOPE_FIELDS.map((field) => {
@@ -248,7 +249,7 @@ const HEADER = `# SHACL shapes for fedinvoice op resources (vocabulary: shapes/v
 
 /** The whole shapes document. */
 export function opShapesTurtle(): string {
-  const prefixes = [['fi', FI], ['fis', FI_SHAPES], ['rdf', RDF], ['rdfs', RDFS], ['sh', SH], ['xsd', XSD], ['schema', SCHEMA]];
+  const prefixes = [['fi', FI], ['fis', FI_SHAPES], ['rdf', RDF], ['rdfs', RDFS], ['sh', SH], ['xsd', XSD], ['schema', SCHEMA], ['sec', SEC]];
   const section = (title: string) => `# ${'='.repeat(99)}\n# ${title}\n\n`;
   const rules = OP_TYPES.flatMap((type) => (OP_TABLE[type].rules ?? []).map((rule, i) => ruleShape(type, rule, i + 1)));
   const nodes = blankNodeSpecs();
@@ -285,6 +286,7 @@ function blankNodeSpecs(): NodeSpec[] {
       visit(field.value.node.fields);
     }
   };
+  visit(ENVELOPE);
   for (const type of OP_TYPES) visit(OP_TABLE[type].fields);
   return found;
 }

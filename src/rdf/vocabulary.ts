@@ -4,10 +4,10 @@
  */
 import type { Literal, Term } from '@rdfjs/types';
 import { isOpId, type OpId } from '../model/ids.ts';
-import { FI, SCHEMA } from '../model/op-table.ts';
+import { FI, SCHEMA, SEC } from '../model/op-table.ts';
 import type { OpType } from '../model/ops.ts';
 
-export { FI, SCHEMA };
+export { FI, SCHEMA, SEC };
 export const FI_SHAPES = 'https://w3id.org/fedinvoice/shapes#';
 export const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
 export const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
@@ -35,7 +35,7 @@ export function iriToOpId(iri: string): OpId | undefined {
 export const opTypeIri = (type: OpType): string => FI + type;
 
 /** Prefixes written in op resources. */
-export const PREFIXES: Readonly<Record<string, string>> = { fi: FI, schema: SCHEMA, xsd: XSD, rdf: RDF };
+export const PREFIXES: Readonly<Record<string, string>> = { fi: FI, schema: SCHEMA, xsd: XSD, rdf: RDF, sec: SEC };
 
 /** Prefixes used only to make messages readable. */
 const MESSAGE_PREFIXES: Readonly<Record<string, string>> = {

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
-import { profilePath, readDeviceProfile, type DeviceProfile } from '../pod/profile.ts';
+import { profilePath, readDeviceProfile, writeSecretJson, type DeviceProfile } from '../pod/profile.ts';
 import { openCachedSession } from '../pod/cached-session.ts';
 import { loginProfile } from '../pod/profile-session.ts';
+import { generateDeviceKey, opSigner } from './device-key.ts';
 import { FileDeviceStore } from './file-store.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 
@@ -26,6 +27,17 @@ const unreachable = (reason: string): typeof fetch =>
     throw new HttpError(0, String(input instanceof Request ? input.url : input), reason);
   }) as typeof fetch;
 
+/**
+ * The profile with a signing key: a profile that has none (written before signatures, or by a tool that does not
+ * make keys) gets one now, written back with mode 0600. Its public key is published by the replica's first write.
+ */
+async function withSigningKey(path: string, profile: DeviceProfile): Promise<DeviceProfile> {
+  if (profile.signingKey) return profile;
+  const keyed = { ...profile, signingKey: generateDeviceKey() };
+  await writeSecretJson(path, keyed);
+  return keyed;
+}
+
 /** Logs a device profile in and opens its replica. A pod that is down gives an offline replica, not an error. */
 export async function openDevice(
   dataDir: string,
@@ -34,7 +46,7 @@ export async function openDevice(
   now?: () => number,
 ): Promise<OpenDevice> {
   const path = profilePath(dataDir, profileName);
-  const profile = await readDeviceProfile(path);
+  const profile = await withSigningKey(path, await readDeviceProfile(path));
   const deviceDir = join(dataDir, 'devices', profile.name);
   const store = new FileDeviceStore(deviceDir);
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
@@ -49,13 +61,15 @@ export async function openDevice(
       store,
       fetch: session.fetch,
       identity,
+      signer: opSigner(profile.signingKey!),
       ...(onProgress ? { onProgress } : {}),
       ...(now ? { now } : {}),
     });
     return { replica, profile, online: true, close: () => session.logout() };
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), identity, ...(now ? { now } : {}) });
+    const signer = opSigner(profile.signingKey!);
+    const replica = new Replica({ store, fetch: unreachable(messageOf(error)), identity, signer, ...(now ? { now } : {}) });
     return { replica, profile, online: false, close: async () => undefined };
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { withId } from '../model/hash.ts';
 import { isInvoiceId, isOpId, type InvoiceId, type OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
+import type { PublishedKey } from '../model/signatures.ts';
 import { outboxOrder, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type OutboxEntry } from './store.ts';
 
 /**
@@ -101,6 +102,14 @@ export class FileDeviceStore implements DeviceStore {
 
   async dequeue(opId: OpId): Promise<void> {
     await rm(join(this.dir, 'outbox', `${opId}.json`), { force: true });
+  }
+
+  async loadKeys(): Promise<PublishedKey[]> {
+    return (await readJson<PublishedKey[]>(join(this.dir, 'keys.json'))) ?? [];
+  }
+
+  async saveKeys(keys: readonly PublishedKey[]): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'keys.json'), JSON.stringify(keys));
   }
 }
 

@@ -14,6 +14,13 @@ const ORIGIN_PREDICATE = 'https://w3id.org/fedinvoice/ns#origin';
 
 export const invoiceFolderOf = (podRoot: string, invoiceId: InvoiceId): string => `${podRoot}invoices/${invoiceId}/`;
 export const opsContainerOf = (podRoot: string, invoiceId: InvoiceId): ContainerUrl => asContainerUrl(`${invoiceFolderOf(podRoot, invoiceId)}ops/`);
+/**
+ * A party's evidence container of an invoice: copies of the other participants' signed ops its own ops build on,
+ * next to its op container (`…/<key>/ops/` → `…/<key>/evidence/`), under the folder's ACL: only the party writes,
+ * every participant reads.
+ */
+export const evidenceContainerOf = (opsContainer: ContainerUrl): ContainerUrl =>
+  asContainerUrl(opsContainer.endsWith('/ops/') ? `${opsContainer.slice(0, -'ops/'.length)}evidence/` : `${opsContainer}evidence/`);
 const markerOf = (podRoot: string, invoiceId: InvoiceId): string => `${invoiceFolderOf(podRoot, invoiceId)}origin`;
 
 export class FolderTakenError extends FedinvoiceError {}

@@ -8,13 +8,18 @@ import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../mode
 import type { Side } from '../model/roles.ts';
 import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
-import { listContainer, putImmutable } from '../pod/resources.ts';
+import { ensureContainer, listContainer, putImmutable } from '../pod/resources.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type OutboxReport } from './outbox.ts';
-import { claimInvoiceFolder, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
+import { claimInvoiceFolder, evidenceContainerOf, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
 import { announce, emptyFeedState, feedOf, openFeed, readFeed, type FeedRead } from './change-feed.ts';
 import { planRefresh, type FeedNews } from './refresh-plan.ts';
+import { sharedVerifier, type OpSigner } from './device-key.ts';
+import { writeBundle } from './evidence-bundle.ts';
+import { publishDeviceKey, readPublishedKeys } from '../pod/device-keys.ts';
+import { isRetryable } from '../pod/http-error.ts';
+import { namedContainers, type PublishedKey, type SignaturePolicy } from '../model/signatures.ts';
 import { packResource } from './packs.ts';
 import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef, type InvoiceSummary } from './store.ts';
 
@@ -45,6 +50,12 @@ export interface ReplicaOptions {
    * of those the newest checkpoint holds) are not in one yet (checkpoint-policy.ts). 0: never automatically. Default 200.
    */
   readonly checkpointEvery?: number;
+  /**
+   * The device's signing key (device-key.ts). With it, every op this device writes is signed, its public key is
+   * published with the WebID before its first op is pushed, every fold requires signatures by keys the participants
+   * published, and the device keeps evidence: copies of the other participants' ops in its party's evidence container.
+   */
+  readonly signer?: OpSigner;
 }
 
 /** One op of a batch: what `write` takes, for several ops made together. */
@@ -108,7 +119,8 @@ export interface CreateInvoiceInput {
   readonly counterpartyInfo: PartyInfo;
 }
 
-const foldRef = (ops: readonly SourcedOp[], ref: InvoiceRef): FoldedInvoice => fold(ops, { invoiceId: ref.invoiceId, origin: ref.origin });
+const foldRef = (ops: readonly SourcedOp[], ref: InvoiceRef, signatures?: SignaturePolicy): FoldedInvoice =>
+  fold(ops, { invoiceId: ref.invoiceId, origin: ref.origin, ...(signatures ? { signatures } : {}) });
 
 export { invoiceFolderOf as invoiceContainerOf, opsContainerOf } from './invoice-folder.ts';
 export { sideOn } from '../model/sides.ts';
@@ -139,6 +151,63 @@ export class Replica {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
     this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url) => this.announceWrite(invoiceId, url));
+  }
+
+  /** The participants' published device keys (signing replicas): loaded from the store, refreshed by every sync. */
+  private keys: PublishedKey[] | null = null;
+  private keyPublished = false;
+
+  private foldOf(ops: readonly SourcedOp[], ref: InvoiceRef): FoldedInvoice {
+    return foldRef(ops, ref, this.signaturePolicy());
+  }
+
+  /** What a signing replica's folds require; undefined for a replica that does not sign (ops are then its container's). */
+  signaturePolicy(): SignaturePolicy | undefined {
+    const signer = this.options.signer;
+    if (!signer) return undefined;
+    const keys = this.keys ?? [];
+    const own = keys.some((key) => key.key === signer.publicKeyMultibase);
+    const { webId: controller, device: label } = this.identity;
+    const mine: PublishedKey = { key: signer.publicKeyMultibase, controller, label, revoked: false };
+    return { keys: own ? keys : [...keys, mine], verify: sharedVerifier };
+  }
+
+  private async loadKeys(): Promise<void> {
+    if (this.keys === null && this.options.signer) this.keys = (await this.options.store.loadKeys?.()) ?? [];
+  }
+
+  /** Reads the device keys the WebIDs publish, replacing what was known of them (a profile that cannot be read keeps its last keys). */
+  private async refreshKeys(webIds: Iterable<WebId>, done: Set<WebId>): Promise<void> {
+    const todo = [...new Set(webIds)].filter((webId) => !done.has(webId));
+    if (todo.length === 0 || !this.options.signer) return;
+    const read = await Promise.allSettled(todo.map((webId) => readPublishedKeys(this.fetch, webId)));
+    let keys = this.keys ?? [];
+    todo.forEach((webId, i) => {
+      done.add(webId);
+      const result = read[i]!;
+      if (result.status === 'fulfilled') keys = [...keys.filter((key) => key.controller !== webId), ...result.value];
+    });
+    this.keys = keys;
+    this.keyPublished ||= keys.some((key) => key.key === this.options.signer!.publicKeyMultibase);
+    await this.options.store.saveKeys?.(keys);
+  }
+
+  /** Publishes this device's key with its WebID before its first op leaves the outbox; offline, the next write or sync retries. */
+  private async ensureKeyPublished(): Promise<void> {
+    const signer = this.options.signer;
+    if (!signer || this.keyPublished) return;
+    await this.loadKeys();
+    if ((this.keys ?? []).some((key) => key.key === signer.publicKeyMultibase)) {
+      this.keyPublished = true;
+      return;
+    }
+    try {
+      await publishDeviceKey(this.fetch, this.identity.webId, this.identity.device, signer.publicKeyMultibase);
+      this.keyPublished = true;
+      await this.refreshKeys([this.identity.webId], new Set());
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+    }
   }
 
   get identity(): DeviceIdentity {
@@ -194,6 +263,7 @@ export class Replica {
     }
     await setInvoiceAccess(this.fetch, invoiceFolderOf(me.podRoot, invoiceId), me.webId, [input.counterparty.webId]);
     for (const reader of [input.counterparty.webId, me.webId]) await openFeed(this.fetch, me.podRoot, me.webId, reader);
+    await this.ensureEvidenceContainer(mine.container);
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: mine.container,
@@ -222,6 +292,7 @@ export class Replica {
       );
     }
     await claimInvoiceFolder(this.fetch, this.identity.podRoot, invoiceId, origin);
+    await this.ensureEvidenceContainer(this.ownContainer(invoiceId));
     await this.options.store.saveInvoice({
       invoiceId,
       ownContainer: this.ownContainer(invoiceId),
@@ -233,6 +304,11 @@ export class Replica {
     const result = await this.sync(invoiceId);
     this.assertNamedIn(invoiceId, result);
     return result;
+  }
+
+  /** A signing party's evidence container exists from the start, so that readers list it (empty) rather than get a 404. */
+  private async ensureEvidenceContainer(opsContainer: ContainerUrl): Promise<void> {
+    if (this.options.signer) await ensureContainer(this.fetch, evidenceContainerOf(opsContainer));
   }
 
   /** Refuses an invoice whose CreateInvoice (or AddParticipant) does not name this WebID with this party's folder of it. */
@@ -291,15 +367,17 @@ export class Replica {
     const side = sideOn(view, this.identity.webId) ?? creatorSide(entries, this.identity.webId);
     if (side) for (const entry of entries) assertPartyMayWrite(side, entry.type);
     const now = this.now();
-    const ops = this.makeOps(ref, entries, view, now);
+    const signer = this.options.signer;
+    const ops = this.makeOps(ref, entries, view, now).map((op) => (signer ? (signer.sign(op) as AnyOp) : op));
     const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
-    const after = foldRef([...known, ...sourced], ref);
+    const after = this.foldOf([...known, ...sourced], ref);
     assertAccepted(after, ops);
 
     await this.outbox.enqueue(ops, ref.ownContainer, new Date(now).toISOString());
     await this.options.store.appendOps(invoiceId, sourced);
     this.remember(invoiceId, [...known, ...sourced], after);
     await this.recordFold(ref, after);
+    await this.ensureKeyPublished();
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
@@ -353,11 +431,23 @@ export class Replica {
   /** This device's view from what it holds, without touching the network. */
   async view(invoiceId: InvoiceId): Promise<FoldedInvoice> {
     const ref = await this.requireInvoice(invoiceId);
-    return foldRef(await this.options.store.loadOps(invoiceId), ref);
+    await this.loadKeys();
+    return this.foldOf(await this.options.store.loadOps(invoiceId), ref);
   }
 
   private remember(invoiceId: InvoiceId, ops: SourcedOp[], invoice: FoldedInvoice): void {
     this.lastSeen.set(invoiceId, { ops, invoice });
+  }
+
+  /**
+   * An evidence bundle of the invoice (evidence-bundle.ts) from a fresh sync: every signed op this device's fold
+   * placed and the keys, as the WebID profiles publish them now, that signed them.
+   */
+  async evidenceBundle(invoiceId: InvoiceId): Promise<string> {
+    if (!this.options.signer) throw new FedinvoiceError('this device does not sign its ops: it has no evidence to bundle');
+    const ref = await this.requireInvoice(invoiceId);
+    const { invoice } = await this.sync(invoiceId);
+    return writeBundle(invoice, await this.options.store.loadOps(invoiceId), ref.origin, this.signaturePolicy()!.keys);
   }
 
   /** Proposes the invoice as this device can build on it: its terms hash and exactly the heads the Propose will have seen. */
@@ -393,14 +483,15 @@ export class Replica {
     const { ops, invoice } = await this.latest(ref);
     const now = this.now();
     if (invoice.latestClock.wallMs <= now + MAX_CLOCK_DRIFT_MS) return invoice;
-    return foldRef(buildableOps(ops, now), ref);
+    return this.foldOf(buildableOps(ops, now), ref);
   }
 
   private async latest(ref: InvoiceRef): Promise<{ ops: SourcedOp[]; invoice: FoldedInvoice }> {
     const cached = this.lastSeen.get(ref.invoiceId);
     if (cached) return cached;
+    await this.loadKeys();
     const ops = await this.options.store.loadOps(ref.invoiceId);
-    const fresh = { ops, invoice: foldRef(ops, ref) };
+    const fresh = { ops, invoice: this.foldOf(ops, ref) };
     this.lastSeen.set(ref.invoiceId, fresh);
     return fresh;
   }
@@ -409,12 +500,15 @@ export class Replica {
   async sync(invoiceId: InvoiceId, options: SyncOptions = {}): Promise<SyncResult> {
     const startRequests = this.requestCount;
     let ref = await this.requireInvoice(invoiceId);
+    await this.loadKeys();
+    await this.ensureKeyPublished();
     const outbox = await this.pushOutbox(invoiceId);
     const known = await this.options.store.loadOps(invoiceId);
     const states = await this.options.store.loadContainerStates(invoiceId);
     const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states, options.pods);
     await this.options.store.saveContainerStates(invoiceId, states);
     ref = await this.recordFold(ref, invoice);
+    await this.keepEvidence(ref, known, invoice);
     await this.grantParticipants(ref, invoice);
     const checkpoint = await this.checkpointIfDue(ref, states[ref.ownContainer], reports.get(ref.ownContainer));
     this.remember(invoiceId, known, invoice);
@@ -431,10 +525,12 @@ export class Replica {
     const knownIds = new Set<OpId>(known.map((sourced) => sourced.op.id));
     const reports = new Map<ContainerUrl, ContainerReport>();
     const progress = this.progressCounter();
-    let invoice = foldRef(known, ref);
+    const keysRead = new Set<WebId>();
+    await this.refreshKeys([this.identity.webId, ...namedContainers(known.map((s) => s.op)).byWebId.keys()], keysRead);
+    let invoice = this.foldOf(known, ref);
     let newOps = 0;
-    for (let round = 0; round < 4; round++) {
-      const containers = new Set<ContainerUrl>([...ref.seedContainers, ref.ownContainer, ...invoice.participants.map((p) => p.container)]);
+    for (let round = 0; round < 5; round++) {
+      const containers = this.containersToCrawl(ref, invoice);
       const todo = [...containers].filter((container) => !reports.has(container) && wanted(container)).sort();
       if (todo.length === 0) break;
       const context = {
@@ -461,9 +557,45 @@ export class Replica {
       await this.options.store.appendOps(ref.invoiceId, fresh);
       known.push(...fresh);
       newOps += fresh.length;
-      invoice = foldRef(known, ref);
+      await this.refreshKeys(namedContainers(fresh.map((s) => s.op)).byWebId.keys(), keysRead);
+      invoice = this.foldOf(known, ref);
     }
     return { invoice, reports, newOps };
+  }
+
+  /** The seeds, this party's container and every participant's; a signing replica reads their evidence containers too. */
+  private containersToCrawl(ref: InvoiceRef, invoice: FoldedInvoice): Set<ContainerUrl> {
+    const ops = [...ref.seedContainers, ref.ownContainer, ...invoice.participants.map((p) => p.container)];
+    return new Set<ContainerUrl>(this.options.signer ? [...ops, ...ops.map(evidenceContainerOf)] : ops);
+  }
+
+  /**
+   * Copies into this party's evidence container every op of another participant that this device's fold accepted
+   * and the container does not hold yet, as one pack: if that participant deletes them from its pod, every reader
+   * still finds them here, signed by their authors.
+   */
+  private async keepEvidence(ref: InvoiceRef, known: SourcedOp[], invoice: FoldedInvoice): Promise<void> {
+    if (!this.options.signer) return;
+    const evidence = evidenceContainerOf(ref.ownContainer);
+    const kept = new Set(known.filter((s) => s.container === evidence).map((s) => s.op.id));
+    const byId = new Map(known.map((s) => [s.op.id, s.op]));
+    const copies = invoice.log
+      .filter((entry) => entry.state === 'accepted' && entry.author !== null && entry.author.webId !== this.identity.webId && !kept.has(entry.opId))
+      .map((entry) => byId.get(entry.opId)!)
+      .filter((op) => op.proof !== undefined);
+    if (copies.length === 0) return;
+    const pack = packResource('pack', copies);
+    const url = `${evidence}${pack.name}`;
+    try {
+      await putImmutable(this.fetch, url, pack.turtle);
+    } catch (error) {
+      if (isRetryable(error)) return; // the next sync copies them
+      throw error;
+    }
+    const sourced = copies.map((op) => ({ op, container: evidence }));
+    await this.options.store.appendOps(ref.invoiceId, sourced);
+    known.push(...sourced);
+    await markSeen(this.options.store, ref.invoiceId, evidence, url);
   }
 
   /** The crawler's progress callbacks, counting members over every container of one sync. */

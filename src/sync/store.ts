@@ -1,6 +1,7 @@
 import type { ContainerUrl, InvoiceId, OpId, WebId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
 import type { Side } from '../model/roles.ts';
+import type { PublishedKey } from '../model/signatures.ts';
 
 /**
  * What a device keeps locally: the ops it has fetched (immutable, so never fetched twice), what it knows of
@@ -88,6 +89,10 @@ export interface DeviceStore {
   enqueue(entry: OutboxEntry): Promise<void>;
   outbox(invoiceId?: InvoiceId): Promise<OutboxEntry[]>;
   dequeue(opId: OpId): Promise<void>;
+
+  /** The device keys last read from the participants' WebID profiles (signing replicas only; optional for embedders' stores). */
+  loadKeys?(): Promise<PublishedKey[]>;
+  saveKeys?(keys: readonly PublishedKey[]): Promise<void>;
 }
 
 /** Oldest first; entries queued together (a batch) by op id: the same order from every store. */
@@ -156,5 +161,12 @@ export class MemoryDeviceStore implements DeviceStore {
   }
   async dequeue(opId: OpId): Promise<void> {
     this.queue.delete(opId);
+  }
+  private keys: PublishedKey[] = [];
+  async loadKeys(): Promise<PublishedKey[]> {
+    return [...this.keys];
+  }
+  async saveKeys(keys: readonly PublishedKey[]): Promise<void> {
+    this.keys = [...keys];
   }
 }

@@ -30,6 +30,12 @@ describe("the public API ('fedinvoice')", () => {
         'messageOf',
         'opsContainerOf',
         'outboxOrder',
+        'generateDeviceKey',
+        'opSigner',
+        'publishDeviceKey',
+        'readPublishedKeys',
+        'revokeDeviceKey',
+        'verifyBundle',
       ].sort(),
     );
   });

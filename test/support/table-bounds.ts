@@ -36,6 +36,7 @@ const PATTERN_BREAKERS: Readonly<Record<string, readonly string[]>> = {
   [patterns.IBAN]: ['nl91ABNA', '9L91ABNA', 'NL9AABNA', 'NL91 ABNA'],
   [patterns.BIC]: ['abnanl2a', 'ABNA1L2A', 'ABNANL2A1'],
   [patterns.ICD]: ['01a6', '01 6'],
+  [patterns.MULTIBASE_BASE58]: ['z0', 'zO', 'zI', 'zl', 'Mab', 'zab c'],
 };
 
 /** A text of `length` characters that matches the pattern whenever the pattern allows that length ('a's without one). */
@@ -45,6 +46,7 @@ const FILLERS: Readonly<Record<string, (length: number) => string>> = {
   [patterns.IBAN]: (n) => 'NL91'.slice(0, n) + 'A'.repeat(Math.max(0, n - 4)),
   [patterns.BIC]: (n) => 'A'.repeat(n),
   [patterns.ICD]: (n) => '0'.repeat(n),
+  [patterns.MULTIBASE_BASE58]: (n) => (n > 0 ? `z${'a'.repeat(n - 1)}` : ''),
 };
 
 /** A URL of exactly `length` characters that matches the pattern (a container ends in "/"). */
