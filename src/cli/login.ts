@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { FedinvoiceError } from '../model/errors.ts';
+import type { WebId } from '../model/ids.ts';
 import { DEVICE_LABEL } from '../model/patterns.ts';
 import { readDeviceProfile, profilePath, writeSecretJson, type DeviceProfile } from '../pod/profile.ts';
 import type { DeviceSession } from '../pod/session.ts';
@@ -25,6 +26,8 @@ export interface LoginInput {
   business?: string;
   /** The pod, when the WebID profile names several (or none). */
   pod?: string;
+  /** Where a note that does not fail the login goes (a key not published yet). */
+  stderr?: (text: string) => void;
 }
 
 type Login = { webId: string; credentials: Pick<DeviceProfile, 'clientId' | 'clientSecret' | 'session'> };
@@ -79,10 +82,35 @@ function checkInput(input: LoginInput): void {
 }
 
 /** A profile name stays with one WebID: its device store holds that business's invoices. */
-async function assertSameIdentity(path: string, webId: string, name: string): Promise<void> {
+/** The profile already at `path` (logging in again), refused when it is another WebID's. */
+async function sameIdentity(path: string, webId: string, name: string): Promise<DeviceProfile | undefined> {
   const existing = await readDeviceProfile(path).catch(() => undefined);
   if (existing && existing.webId !== webId) {
     throw new FedinvoiceError(`The profile ${name} is ${existing.webId}'s, not ${webId}'s; choose another --profile name.`);
+  }
+  return existing;
+}
+
+/**
+ * Publishes the device's public key with its WebID now, so that a counterparty can verify this device's first op.
+ * A pod that cannot be reached is no reason to fail the login: the device's first write or sync publishes it.
+ */
+async function publishKeyOf(profile: DeviceProfile, path: string, stderr?: (text: string) => void): Promise<void> {
+  const [{ loginProfile }, { publishDeviceKey }, { isRetryable }] = await Promise.all([
+    import('../pod/profile-session.ts'),
+    import('../pod/device-keys.ts'),
+    import('../pod/http-error.ts'),
+  ]);
+  try {
+    const session = await loginProfile(profile, path);
+    try {
+      await publishDeviceKey(session.fetch, profile.webId as WebId, profile.device, profile.signingKey!.publicKeyMultibase);
+    } finally {
+      await session.logout();
+    }
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    stderr?.(`The device key could not be published yet (${error instanceof Error ? error.message : String(error)}); the first write or sync publishes it.`);
   }
 }
 
@@ -97,7 +125,9 @@ export async function loginAndWriteProfile(input: LoginInput): Promise<DevicePro
   const { readWebIdProfile, podOf } = await import('../pod/webid-profile.ts');
   const podRoot = podFrom(await readWebIdProfile(login.webId), input, podOf);
   const path = profilePath(input.dataDir, input.profile);
-  await assertSameIdentity(path, login.webId, input.profile);
+  const existing = await sameIdentity(path, login.webId, input.profile);
+  // A device keeps its signing key across logins: its ops stay verifiable by the key it has published.
+  const signingKey = existing?.signingKey ?? (await import('../sync/device-key.ts')).generateDeviceKey();
   const profile: DeviceProfile = {
     name: input.profile,
     business: input.business ?? input.profile,
@@ -106,8 +136,10 @@ export async function loginAndWriteProfile(input: LoginInput): Promise<DevicePro
     podRoot,
     oidcIssuer: input.issuer,
     ...login.credentials,
+    signingKey,
   };
   await writeSecretJson(path, profile);
+  await publishKeyOf(profile, path, input.stderr);
   return profile;
 }
 
@@ -186,6 +218,7 @@ function describe(profile: DeviceProfile): string {
     `issuer   ${profile.oidcIssuer}`,
     `device   ${profile.device}`,
     `login    ${howLoggedIn(profile)}`,
+    `key      ${profile.signingKey?.publicKeyMultibase ?? 'none yet (made on the first command)'}`,
   ].join('\n');
 }
 
@@ -196,6 +229,7 @@ const publicView = (profile: DeviceProfile) => ({
   issuer: profile.oidcIssuer,
   device: profile.device,
   login: profile.session ? 'browser' : 'client-credentials',
+  key: profile.signingKey?.publicKeyMultibase ?? null,
 });
 
 /** Adds `login` and `whoami` to the program. */
@@ -223,6 +257,7 @@ export function addLoginCommands(program: Command, context: LoginCommandContext)
         method: methodOf(options, context),
         ...(options.business ? { business: options.business } : {}),
         ...(options.pod ? { pod: options.pod } : {}),
+        stderr: context.stderr,
       });
       const text = context.json() ? JSON.stringify(publicView(profile), null, 2) : `logged in\n${describe(profile)}`;
       context.stdout(text);

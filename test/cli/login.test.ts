@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
+import { asWebId } from '../../src/model/ids.ts';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
+import { readPublishedKeys } from '../../src/pod/device-keys.ts';
 import { resumeBrowserSession } from '../../src/pod/browser-login.ts';
 import { writeSecretJson, type DeviceProfile, type StoredSession } from '../../src/pod/profile.ts';
 import { consentThroughAccountApi } from '../support/css-consent.ts';
@@ -74,7 +76,11 @@ describe('fedinvoice login', { timeout: LOAD_TIMEOUT_MS }, () => {
       `issuer   ${pods.buyer.baseUrl}`,
       'device   laptop',
       'login    client credentials',
+      `key      ${profile.signingKey!.publicKeyMultibase}`,
     ]);
+    // The device's signing key is published with the WebID at login, before any op needs it.
+    expect((await readPublishedKeys(fetch, asWebId(pods.buyer.webId))).map(({ key, label, revoked }) => ({ key, label, revoked })))
+      .toContainEqual({ key: profile.signingKey!.publicKeyMultibase, label: 'laptop', revoked: false });
     // The credentials work: a command that lists the pod answers without a login error.
     const list = await cli('list', '--profile', 'acme-laptop');
     expect({ code: list.code, err: list.err }).toEqual({ code: 0, err: '' });
@@ -93,6 +99,7 @@ describe('fedinvoice login', { timeout: LOAD_TIMEOUT_MS }, () => {
       issuer: pods.seller.baseUrl,
       device: 'erp',
       login: 'client-credentials',
+      key: expect.stringMatching(/^z[1-9A-HJ-NP-Za-km-z]+$/),
     });
   });
 
