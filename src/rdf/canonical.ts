@@ -206,6 +206,8 @@ interface Layout {
 }
 /** The op node's groups: `;\n    <predicate> <objects>`. */
 const OP_NODE = (): Layout => ({ first: ';\n    ', next: ';\n    ' });
+/** Deeper nesting than the op table has (a party's info holds its address: 3 levels below the op) is left to the strict reader. */
+const MAX_DEPTH = 4;
 /** Never in a document (what a node that can hold no more groups expects). */
 const NOTHING = '\u0000';
 
@@ -265,17 +267,17 @@ class CanonicalReader {
     const json = step.read!(term);
     if (json === INVALID || json === NOT_A_DATE) return DEFER;
     if (step.nested === null) return json;
-    // The strict reader of a single op refuses blank nodes below the op's own (they describe something else).
-    return depth === 0 ? this.blankNode(step.nested, classOf(step)) : DEFER;
+    // Nodes nest as the table nests them (a party's info, its postal address); the writer lays out every level alike.
+    return depth < MAX_DEPTH ? this.blankNode(step.nested, classOf(step), depth + 1) : DEFER;
   }
 
   /** `[]`, `[ <predicate> <object> ]` or `[\n  <group>;\n  <group>\n]`, with the node's class first if it has one. */
-  private blankNode(plan: Plan, klass: string | null): Read<Record<string, unknown>> {
+  private blankNode(plan: Plan, klass: string | null, depth: number): Read<Record<string, unknown>> {
     const { cursor } = this;
     const out: Record<string, unknown> = {};
     let layout: Layout;
     let close: string;
-    if (cursor.take('[]')) return klass === null && this.steps(plan, { first: NOTHING, next: NOTHING }, 1, out) ? out : DEFER;
+    if (cursor.take('[]')) return klass === null && this.steps(plan, { first: NOTHING, next: NOTHING }, depth, out) ? out : DEFER;
     if (!cursor.take('[')) return DEFER;
     if (klass === null && cursor.take(' ')) [layout, close] = [{ first: '', next: NOTHING }, ' ]'];
     else [layout, close] = [{ first: '\n  ', next: ';\n  ' }, '\n]'];
@@ -283,7 +285,7 @@ class CanonicalReader {
       if (!cursor.take(`${layout.first}a ${klass}`)) return DEFER;
       layout.first = layout.next;
     }
-    return this.steps(plan, layout, 1, out) && cursor.take(close) ? out : DEFER;
+    return this.steps(plan, layout, depth, out) && cursor.take(close) ? out : DEFER;
   }
 
   /** One op statement: `<subject> a fi:<Type>` and its groups, up to the final `.\n`. */
