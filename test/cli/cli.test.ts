@@ -127,7 +127,10 @@ describe('fedinvoice CLI', () => {
     expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile\s+\(you: seller\)$/m);
     await cli('sync', '0001-03', '--profile', 'buyer-desktop');
     const verbose = await cli('sync', '0001-03', '--profile', 'buyer-desktop', '--verbose');
-    expect(verbose.err).toContain('2 HTTP request(s), 0 new op(s)');
+    // A device that signs checks, per participant, its op container and its evidence container (each answered 304)
+    // and reads its published keys (a revocation must be seen): 3 requests per participant when nothing is new.
+    expect(verbose.err).toContain('6 HTTP request(s), 0 new op(s)');
+    expect(verbose.err.match(/^ {2}unchanged \S+\/(ops|evidence)\/ \(\+0\)$/gm)).toHaveLength(4);
   });
 
   it('one profile, two roles: the seller of 0001-03 is the buyer of PO-77, and LOCAL DENY follows the invoice', async () => {
