@@ -27,6 +27,14 @@ export interface FoldOptions {
   readonly signatures?: SignaturePolicy;
 }
 
+/**
+ * Whether the invoice was made by a signing device: a signed CreateInvoice makes every op of it need a signature. An
+ * invoice made before signatures (no CreateInvoice of it is signed) keeps being judged by where its ops live, as it
+ * was made: none of its ops could have been signed.
+ */
+const madeSigned = (ops: readonly SourcedOp[]): boolean =>
+  ops.some(({ op }) => op.type === 'CreateInvoice' && (op as { proof?: unknown }).proof !== undefined);
+
 const STATUS_TYPES: ReadonlySet<OpType> = new Set<OpType>(['Propose', 'Accept', 'MarkShipped', 'MarkPaid', 'MarkReceived', 'Dispute']);
 const short = (id: string) => `${id.slice(0, 12)}…`;
 const iso = (op: AnyOp) => isoOf(op.clock.wallMs);
@@ -56,7 +64,8 @@ export function fold(sourced: readonly SourcedOp[], options: FoldOptions = {}): 
     else wellFormed.push(one);
   }
   const signers = new Map<OpId, PublishedKey>();
-  const attributed = options.signatures ? bySignature(wellFormed, options.signatures, signers, reject) : wellFormed;
+  const policy = madeSigned(wellFormed) ? options.signatures : undefined;
+  const attributed = policy ? bySignature(wellFormed, policy, signers, reject) : wellFormed;
   for (const { op, container } of attributed) {
     const existing = sources.get(op.id);
     if (existing) {
