@@ -36,7 +36,7 @@ class StickyStore extends MemoryDeviceStore {
 describe('runDeviceStoreTests', () => {
   it('passes every check on a correct store', async () => {
     const result = await verdicts(async () => new MemoryDeviceStore());
-    expect(Object.keys(result)).toHaveLength(5);
+    expect(Object.keys(result)).toHaveLength(6);
     expect(Object.values(result).every((verdict) => verdict === 'pass')).toBe(true);
   });
 
