@@ -45,7 +45,7 @@ function normalizePayload<T extends OpType>(type: T, payload: PayloadByType[T]):
 }
 
 /**
- * Seed 000's LOCAL DENY: a device refuses, before writing anything, an op its party may never write.
+ * LOCAL DENY: a device refuses, before writing anything, an op its party may never write.
  * (Departments are checked by the fold against what they were allowed.)
  */
 export function assertPartyMayWrite(side: Side, type: OpType): void {

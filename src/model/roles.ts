@@ -13,7 +13,7 @@ export function sideOf(role: Role): Side | null {
 
 const BOTH: readonly OpType[] = ['CreateInvoice', 'AddExtra', 'RemoveExtra', 'Comment', 'AddParticipant', 'Propose', 'Accept', 'Dispute'];
 
-/** Seed 001's table: which op types each party may write. */
+/** The role table: which op types each party may write. */
 export const PARTY_OP_TYPES: Readonly<Record<Side, ReadonlySet<OpType>>> = {
   buyer: new Set<OpType>([
     ...BOTH,
