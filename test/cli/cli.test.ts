@@ -2,35 +2,14 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
-import { createClientCredentials } from '../../src/pod/accounts.ts';
-import type { DeviceProfile } from '../../src/pod/profile.ts';
-import { writeFileAtomic } from '../../src/sync/file-store.ts';
-import { startTestPods, type TestParty, type TestPods } from '../support/pods.ts';
+import { cliKit } from '../support/cli-kit.ts';
+import { startTestPods, type TestPods } from '../support/pods.ts';
 
 // The CLI exactly as a person runs it (minus the process boundary), with profiles on disk and real pods.
 let pods: TestPods;
 let dataDir: string;
-const secrets: string[] = [];
-
-/** A profile is a business's identity plus one device's label: any short name. */
-async function writeProfile(party: TestParty, business: string, device: string): Promise<void> {
-  const name = `${business}-${device}`;
-  const credentials = await createClientCredentials(party.baseUrl, party.email, party.password, `cli-${name}`, party.webId);
-  secrets.push(credentials.secret);
-  const profile: DeviceProfile = {
-    name,
-    business,
-    device,
-    webId: party.webId,
-    podRoot: party.podRoot,
-    oidcIssuer: party.baseUrl,
-    clientId: credentials.id,
-    clientSecret: credentials.secret,
-  };
-  await writeFileAtomic(join(dataDir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2));
-}
+let kit: ReturnType<typeof cliKit>;
 
 /** Every file and folder under `root` (itself included), with its permission bits. */
 async function modesUnder(root: string): Promise<Array<{ path: string; file: boolean; mode: number }>> {
@@ -44,26 +23,21 @@ async function modesUnder(root: string): Promise<Array<{ path: string; file: boo
   return found;
 }
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(['--data', dataDir, ...argv], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false });
-  const result = { code, out: out.join('\n'), err: err.join('\n') };
-  for (const secret of secrets) expect(result.out + result.err).not.toContain(secret);
-  return result;
-}
+/** The CLI as a person runs it over this file's data folder (test/support/cli-kit.ts: no secret is ever printed). */
+const cli = (...argv: string[]) => kit.run(...argv);
 
 beforeAll(async () => {
   pods = await startTestPods();
   dataDir = await mkdtemp(join(tmpdir(), 'fedinvoice-cli-'));
+  kit = cliKit(dataDir);
   // One after the other: concurrent credential updates to one CSS account can lose one.
-  await writeProfile(pods.buyer, 'buyer', 'desktop');
-  await writeProfile(pods.buyer, 'buyer', 'mobile');
-  await writeProfile(pods.seller, 'seller', 'desktop');
-  await writeProfile(pods.seller, 'seller', 'mobile');
-  await writeProfile(pods.seller, 'seller', 'warehouse-tablet');
-  await writeProfile(pods.buyer, 'buyer', 'erp');
-  await writeProfile(pods.stranger, 'customer', 'desktop');
+  await kit.profile(pods.buyer, 'buyer', 'desktop');
+  await kit.profile(pods.buyer, 'buyer', 'mobile');
+  await kit.profile(pods.seller, 'seller', 'desktop');
+  await kit.profile(pods.seller, 'seller', 'mobile');
+  await kit.profile(pods.seller, 'seller', 'warehouse-tablet');
+  await kit.profile(pods.buyer, 'buyer', 'erp');
+  await kit.profile(pods.stranger, 'customer', 'desktop');
 });
 
 afterAll(async () => {
