@@ -1,15 +1,17 @@
 import { FedinvoiceError } from '../model/errors.ts';
-import { resumeBrowserSession } from './browser-login.ts';
 import { readDeviceProfile, writeSecretJson, type DeviceProfile } from './profile.ts';
-import { loginDevice, type DeviceSession } from './session.ts';
+import type { DeviceSession } from './session.ts';
 
 /**
  * Logs a device profile in the way it was made: its stored browser session (refreshed without a browser; a new
- * refresh token is written back to the profile at `path`), or its client credentials.
+ * refresh token is written back to the profile at `path`), or its client credentials. With `cacheFile`, client
+ * credentials reuse the access token kept there (cached-session.ts): a warm command makes no login request. The
+ * login libraries load only on the branch that needs them, so a warm command never loads the OpenID client.
  */
-export async function loginProfile(profile: DeviceProfile, path: string): Promise<DeviceSession> {
+export async function loginProfile(profile: DeviceProfile, path: string, cacheFile?: string): Promise<DeviceSession> {
   const { session, clientId, clientSecret } = profile;
   if (session) {
+    const { resumeBrowserSession } = await import('./browser-login.ts');
     let latest = profile;
     return resumeBrowserSession(session, {
       issuer: profile.oidcIssuer,
@@ -23,5 +25,7 @@ export async function loginProfile(profile: DeviceProfile, path: string): Promis
     });
   }
   if (clientId === undefined || clientSecret === undefined) throw new FedinvoiceError(`${path} holds no login; run fedinvoice login --profile ${profile.name} again.`);
-  return loginDevice({ clientId, clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId });
+  const credentials = { clientId, clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId };
+  if (cacheFile) return (await import('./cached-session.ts')).openCachedSession(credentials, cacheFile);
+  return (await import('./session.ts')).loginDevice(credentials);
 }

@@ -3,7 +3,6 @@ import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { profilePath, readDeviceProfile, writeSecretJson, type DeviceProfile } from '../pod/profile.ts';
-import { openCachedSession } from '../pod/cached-session.ts';
 import { loginProfile } from '../pod/profile-session.ts';
 import { generateDeviceKey, opSigner } from './device-key.ts';
 import { FileDeviceStore } from './file-store.ts';
@@ -51,12 +50,8 @@ export async function openDevice(
   const store = new FileDeviceStore(deviceDir);
   const identity = { webId: asWebId(profile.webId), podRoot: profile.podRoot, device: profile.device };
   try {
-    const { clientId, clientSecret, oidcIssuer, webId } = profile;
     // A warm command reuses the device's access token (kept until a minute before it expires): no login request.
-    // A browser login's stored session is resumed from the profile instead.
-    const session = clientId !== undefined && clientSecret !== undefined && !profile.session
-      ? await openCachedSession({ clientId, clientSecret, oidcIssuer, webId }, join(deviceDir, 'session.json'))
-      : await loginProfile(profile, path);
+    const session = await loginProfile(profile, path, join(deviceDir, 'session.json'));
     const replica = new Replica({
       store,
       fetch: session.fetch,
