@@ -33,6 +33,7 @@ const benches = ALL.filter((name) => !only || only.includes(name));
 
 note(`fedinvoice benches — ${machine()}`);
 let failed = 0;
+const timings: string[] = [];
 for (const name of benches) {
   const file = `${here}${name}.ts`;
   if (!existsSync(file)) {
@@ -42,14 +43,18 @@ for (const name of benches) {
     continue;
   }
   note(`\n# bench/${name}.ts ${passThrough.join(' ')}`);
+  const started = performance.now();
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file, ...passThrough], { stdio: 'inherit' });
     child.on('exit', (status) => resolve(status ?? 1));
   });
+  timings.push(`${name} ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (code !== 0) {
     failed++;
     note(`bench/${name}.ts exited with ${code}`);
   }
 }
+// What each bench cost in wall time, so the CI budget can be kept (.ci/run runs them after the tests).
+note(`\nwall time per bench: ${timings.join(', ')}`);
 note(`\n${machine()}`);
 process.exit(failed ? 1 : 0);

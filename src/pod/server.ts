@@ -25,11 +25,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppRunner, type App } from '@solid/community-server';
+import type { App } from '@solid/community-server';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { isRefused } from './http-error.ts';
 import { createAccountWithPod, loginAccount } from './accounts.ts';
-import { cssModuleState } from './css-modules.ts';
+import { createCssApp } from './css-runner.ts';
 import { PodServerError, PortInUseError } from './ports.ts';
 
 export interface SeedAccount {
@@ -176,11 +176,7 @@ async function startReserved(
   wrapListenOnce();
   try {
     if (options.notifications === false) config = await withoutNotifications(config);
-    app = await new AppRunner().create({
-      config,
-      loaderProperties: { logLevel: 'warn', moduleState: await cssModuleState() },
-      shorthand,
-    });
+    app = await createCssApp({ config, shorthand, keep: config === CSS_CONFIG_FILE || config === CSS_CONFIG_MEMORY });
     pending.captured = (s) => (server = s);
     await app.start();
     if (!server) throw new PodServerError(`The pod server on port ${port} did not open its HTTP listener.`);
