@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every bench, one after the other, each in its own process (so one's heap and pod servers do
- * not weigh on the next). Flags are passed through: `npm run bench -- --quick` (what .ci/run uses, to keep the
- * scripts from rotting; no timing is asserted anywhere) and `--json` (one JSON object per figure on stdout).
+ * not weigh on the next). Flags are passed through: `npm run bench -- --quick` (smaller sizes, fewer rounds) and
+ * `--json` (one JSON object per figure on stdout); `--smoke` (below) is what .ci/run uses. No timing is asserted
+ * anywhere.
  *
  *   bench/fold.ts         fold vs Automerge, 1k / 10k / 100k ops, peak heap, growth
  *   bench/ingest.ts       judging fetched ops (parse, strict read, hash) per CPU-second, vs n3's parse alone
@@ -21,7 +22,21 @@ import { fileURLToPath } from 'node:url';
 import { arg, machine, note } from './lib.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--only' && all[i - 1] !== '--only');
+const smoke = process.argv.includes('--smoke');
+const passThrough = process.argv.slice(2).filter((a, i, all) => a !== '--smoke' && a !== '--only' && all[i - 1] !== '--only');
+/**
+ * `--smoke` (what .ci/run uses): every bench in quick mode at its smallest useful size, so that none can rot; its
+ * figures are too small to quote (quote a --quick or full run).
+ */
+const SMOKE_ARGS: Record<string, string[]> = {
+  ingest: ['--n', '100'],
+  sync: ['--ops', '30'],
+  propagation: ['--n', '2'],
+  'cli-start': ['--rounds', '1'],
+  servers: ['--seconds', '1'],
+  list: ['--invoices', '20', '--customers', '2', '--changed', '1'],
+};
+const argsFor = (name: string): string[] => (smoke ? ['--quick', ...(SMOKE_ARGS[name] ?? []), ...passThrough] : passThrough);
 const only = arg('--only')?.split(',');
 const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers', 'export', 'list'];
 const unknown = only?.filter((name) => !ALL.includes(name)) ?? [];
@@ -42,10 +57,10 @@ for (const name of benches) {
     failed++;
     continue;
   }
-  note(`\n# bench/${name}.ts ${passThrough.join(' ')}`);
+  note(`\n# bench/${name}.ts ${argsFor(name).join(' ')}`);
   const started = performance.now();
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...passThrough], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...argsFor(name)], { stdio: 'inherit' });
     child.on('exit', (status) => resolve(status ?? 1));
   });
   timings.push(`${name} ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -14,7 +14,7 @@ import { startFleet, type Fleet } from '../support/fleet.ts';
 import { checkConverged, runSchedule } from '../support/schedule-run.ts';
 import { scheduleArb } from '../support/schedule-arbitraries.ts';
 
-/** CI runs this many (~20 s each on 2 cores, half of it the restart); more: FEDINVOICE_RESTART_RUNS=100, or `npm run soak`. */
+/** CI runs this many (a restart in each: ~1.5 s, the config being parsed once per process); more: FEDINVOICE_RESTART_RUNS=100, or `npm run soak`. */
 const RUNS = Number(process.env.FEDINVOICE_RESTART_RUNS ?? 8);
 let fleet: Fleet;
 

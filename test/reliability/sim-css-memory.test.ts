@@ -18,8 +18,12 @@ import { startFleet, type Fleet } from '../support/fleet.ts';
 import { checkConverged, runSchedule } from '../support/schedule-run.ts';
 import { scheduleArb } from '../support/schedule-arbitraries.ts';
 
-/** CI runs this many (~5 s each on 2 cores); more: FEDINVOICE_SIM_RUNS=200, or `npm run soak`. */
-const RUNS = Number(process.env.FEDINVOICE_SIM_RUNS ?? 20);
+/**
+ * CI runs this many (~5 s each on 2 cores). With a dispute in ~60 % of schedules, as measured, 10 schedules miss the
+ * 10 % target with probability 0.4^10 ≈ 1e-4, and the other targets far less often. More: FEDINVOICE_SIM_RUNS=200,
+ * or `npm run soak`.
+ */
+const RUNS = Number(process.env.FEDINVOICE_SIM_RUNS ?? 10);
 let fleet: Fleet;
 
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import { checkConverged, runSchedule } from '../support/schedule-run.ts';
 import { scheduleArb } from '../support/schedule-arbitraries.ts';
 
 /** CI runs this many (~0.5 s each on 2 cores); a longer run: FEDINVOICE_FAULT_RUNS=2000. */
-const FAULT_RUNS = Number(process.env.FEDINVOICE_FAULT_RUNS ?? 200);
+const FAULT_RUNS = Number(process.env.FEDINVOICE_FAULT_RUNS ?? 120);
 let fleet: Fleet;
 
 beforeAll(async () => {

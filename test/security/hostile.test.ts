@@ -194,11 +194,11 @@ describe('the hostile corpus, planted in real pods', () => {
 
   it('caps what it fetches from a container flooded with thousands of junk members, says so, and still gets every honest op', async () => {
     const invoiceId = invoiceKeyOf(pods.buyer.podRoot, 'HOSTILE-JUNK');
-    const cap = 150;
+    const cap = 100;
     const { sd, bm } = await startInvoice(invoiceId, { maxNewMembers: cap });
     const container = opsContainerOf(pods.seller.podRoot, invoiceId);
-    const junkNamed = 1800; // names that are not op ids: refused from the listing alone, never fetched
-    const junkHashed = 400; // op-id names with junk content: each costs one capped GET, once
+    const junkNamed = 1200; // names that are not op ids: refused from the listing alone, never fetched
+    const junkHashed = 240; // op-id names with junk content: each costs one capped GET, once
     const names = [
       ...Array.from({ length: junkNamed }, (_, i) => `junk-${String(i).padStart(5, '0')}.ttl`),
       ...Array.from({ length: junkHashed }, () => randomBytes(32).toString('hex')),
