@@ -4,7 +4,7 @@ import { fold } from '../model/fold.ts';
 import { isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
 import { invoiceKeyOf, isInvoiceNumber, isLegacyKey, keyFitsOrigin, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
-import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
+import type { AnyOp, KeyBinding, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
 import type { Side } from '../model/roles.ts';
 import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
@@ -368,7 +368,7 @@ export class Replica {
     if (side) for (const entry of entries) assertPartyMayWrite(side, entry.type);
     const now = this.now();
     const signer = this.options.signer;
-    const ops = this.makeOps(ref, entries, view, now).map((op) => (signer ? (signer.sign(op) as AnyOp) : op));
+    const ops = this.makeOps(ref, entries, view, now, this.keyToDeclare(known)).map((op) => (signer ? (signer.sign(op) as AnyOp) : op));
     const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
     const after = this.foldOf([...known, ...sourced], ref);
     assertAccepted(after, ops);
@@ -381,12 +381,23 @@ export class Replica {
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
-  /** The batch's ops, chained: the first builds on `view`, each next one on the one before. */
-  private makeOps(ref: InvoiceRef, entries: readonly BatchEntry[], view: FoldedInvoice, now: number): AnyOp[] {
+  /**
+   * The key binding this device declares on its next op of an invoice: on its first op there (a CreateInvoice, or its
+   * first op after joining), so that the ops it signs still verify once the key is gone from the profile.
+   */
+  private keyToDeclare(known: readonly SourcedOp[]): KeyBinding | undefined {
+    const key = this.options.signer?.publicKeyMultibase;
+    if (key === undefined || known.some(({ op }) => op.signingKey?.key === key)) return undefined;
+    return { controller: this.identity.webId, key };
+  }
+
+  /** The batch's ops, chained: the first builds on `view` (and declares `signingKey`), each next one on the one before. */
+  private makeOps(ref: InvoiceRef, entries: readonly BatchEntry[], view: FoldedInvoice, now: number, signingKey?: KeyBinding): AnyOp[] {
     let heads = view.heads;
     let latestClock = view.latestClock;
-    return entries.map((entry) => {
-      const deviceView = { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock };
+    return entries.map((entry, i) => {
+      const declared = i === 0 && signingKey ? { signingKey } : {};
+      const deviceView = { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock, ...declared };
       const op = makeOp(entry.type, entry.payload, deviceView, now) as AnyOp;
       heads = [op.id];
       latestClock = op.clock;

@@ -1,3 +1,4 @@
+import { Parser, Writer } from 'n3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeOp } from '../../src/model/builder.ts';
 import type { InvoiceId } from '../../src/model/ids.ts';
@@ -55,6 +56,17 @@ async function pricedInvoice(number: string): Promise<{ invoiceId: InvoiceId; de
   const devices = { bd: bd.replica, bm: bm.replica, sd: sd.replica, sm: sm.replica, signers: { bd: bd.signer, sd: sd.signer } };
   for (const device of [bd, bm, sd, sm]) expect((await device.replica.sync(invoiceId)).invoice.totals.gross).toBe('3.63');
   return { invoiceId, devices };
+}
+
+/** Deletes every device key from a WebID profile (the key nodes and the WebID's links to them): not a revocation. */
+async function removeDeviceKeys(fetchFn: typeof fetch, webId: string): Promise<void> {
+  const url = webId.split('#')[0]!;
+  const quads = new Parser({ baseIRI: url }).parse(await (await fetchFn(url, { headers: { accept: 'text/turtle' } })).text());
+  const doomed = quads.filter((q) => q.subject.value.includes('#device-key-') || q.predicate.value === 'https://w3id.org/security#assertionMethod');
+  const triples = new Writer({ format: 'N-Triples' }).quadsToString(doomed);
+  const body = `@prefix solid: <http://www.w3.org/ns/solid/terms#>.\n_:patch a solid:InsertDeletePatch; solid:deletes {\n${triples}\n}.\n`;
+  const response = await fetchFn(url, { method: 'PATCH', headers: { 'content-type': 'text/n3' }, body });
+  expect(response.ok).toBe(true);
 }
 
 const entryOf = (invoice: FoldedInvoice, op: AnyOp) => invoice.log.find((entry) => entry.opId === op.id);
@@ -122,7 +134,7 @@ describe('a revoked device', () => {
 });
 
 describe('evidence outlives deletion', () => {
-  it('after the seller shipped, the buyer deletes its Accept and then all its ops: every seller device, a new one and a tax authority still fold "shipped"', async () => {
+  it('after the seller shipped, the buyer deletes its Accept, then all its ops and its device keys from its profile: every seller device, a new one and a tax authority still fold "shipped"', async () => {
     const { invoiceId, devices } = await pricedInvoice('INV-SIG-EVIDENCE');
     await devices.sd.propose(invoiceId);
     await devices.bd.sync(invoiceId);
@@ -150,6 +162,10 @@ describe('evidence outlives deletion', () => {
     for (const member of listing.notModified ? [] : listing.members) await deleteFromBuyerPod(member);
     const emptied = await listContainer(pods.buyer.devices.desktop.fetch, buyerContainer);
     expect(emptied.notModified ? -1 : emptied.members.length).toBe(0);
+    // Not a revocation: the keys are gone from the profile, as if never published. The buyer's first op declared its
+    // key, and the seller's signed ops built on it, so the key still verifies the buyer's ops (its Accept above all).
+    await removeDeviceKeys(pods.buyer.devices.desktop.fetch, pods.buyer.webId);
+    expect(await readPublishedKeys(fetch, pods.buyer.webId)).toEqual([]);
 
     const tablet = signingReplica(pods.seller, await loginNewDevice(pods.seller.server, { email: pods.seller.email, password: pods.seller.password, podName: pods.seller.podName }, 'seller-tablet'), 'tablet').replica;
     const taxOffice = signingReplica(pods.stranger, pods.stranger.devices.desktop, 'auditor').replica;
@@ -157,6 +173,7 @@ describe('evidence outlives deletion', () => {
     views.push((await tablet.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
     views.push((await taxOffice.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
     for (const view of views) {
+      expect(view.rejected).toEqual([]);
       expect(view.status).toBe('shipped');
       expect(view.agreement?.acceptOpId).toBe(accept.id);
       expect(view.agreement?.termsHash).toBe(before.agreement?.termsHash);
