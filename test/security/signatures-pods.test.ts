@@ -4,7 +4,7 @@ import { makeOp } from '../../src/model/builder.ts';
 import type { InvoiceId } from '../../src/model/ids.ts';
 import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
-import type { AnyOp } from '../../src/model/ops.ts';
+import type { AnyOp, KeyBinding } from '../../src/model/ops.ts';
 import { readPublishedKeys, revokeDeviceKey } from '../../src/pod/device-keys.ts';
 import { listContainer, putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
@@ -72,8 +72,8 @@ async function removeDeviceKeys(fetchFn: typeof fetch, webId: string): Promise<v
 const entryOf = (invoice: FoldedInvoice, op: AnyOp) => invoice.log.find((entry) => entry.opId === op.id);
 
 /** A Comment built on `view`, as a device would make it, not yet signed. */
-const commentOn = (view: FoldedInvoice, invoiceId: InvoiceId, text: string, device = 'desktop'): AnyOp =>
-  makeOp('Comment', { text }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock }, Date.now()) as AnyOp;
+const commentOn = (view: FoldedInvoice, invoiceId: InvoiceId, text: string, device = 'desktop', signingKey?: KeyBinding): AnyOp =>
+  makeOp('Comment', { text }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock, ...(signingKey ? { signingKey } : {}) }, Date.now()) as AnyOp;
 
 describe('device keys published with the WebID', () => {
   it("every device's key is in its business's WebID profile, as a Multikey with the device's label", async () => {
@@ -88,20 +88,26 @@ describe('device keys published with the WebID', () => {
 });
 
 describe("ops in a party's container that its devices did not sign", () => {
-  it('are rejected with their reasons: unsigned, signed with an unknown key, signed with the counterparty key', async () => {
+  it('are rejected with their reasons: unsigned, signed with an unknown key (declared by the op itself or not), signed with the counterparty key', async () => {
     const { invoiceId, devices } = await pricedInvoice('INV-SIG-FORGED');
     const buyerContainer = opsContainerOf(pods.buyer.podRoot, invoiceId);
     const view = await devices.bd.view(invoiceId);
     const unsigned = commentOn(view, invoiceId, 'written with the pod credentials, not signed');
     const stranger = opSigner(generateDeviceKey()).sign(commentOn(view, invoiceId, 'signed with a key nobody published')) as AnyOp;
     const counterparty = devices.signers.sd.sign(commentOn(view, invoiceId, "signed with the seller's key")) as AnyOp;
-    for (const op of [unsigned, stranger, counterparty]) {
+    const fresh = opSigner(generateDeviceKey());
+    const declaring = fresh.sign(commentOn(view, invoiceId, 'a fresh key declared as the buyer key', 'desktop', { controller: pods.buyer.webId, key: fresh.publicKeyMultibase })) as AnyOp;
+    for (const op of [unsigned, stranger, counterparty, declaring]) {
       expect(await putImmutable(pods.buyer.devices.desktop.fetch, `${buyerContainer}${op.id}`, opToTurtle(op))).toBe('created');
     }
     for (const device of [devices.sd, devices.bm]) {
       const { invoice } = await device.sync(invoiceId);
       expect(entryOf(invoice, unsigned)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('it is not signed') });
       expect(entryOf(invoice, stranger)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('no participant has published with its WebID (unknown key)') });
+      expect(entryOf(invoice, declaring)).toMatchObject({
+        state: 'rejected',
+        reason: expect.stringContaining('(unknown key), declared by the op itself but vouched for by no other participant'),
+      });
       expect(entryOf(invoice, counterparty)).toMatchObject({
         state: 'rejected',
         reason: expect.stringContaining(`signed with a key of ${pods.seller.webId} (device desktop) but was read from the op container of ${pods.buyer.webId}`),
