@@ -10,6 +10,7 @@ import { listContainer, putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { generateDeviceKey, opSigner, type OpSigner } from '../../src/sync/device-key.ts';
 import { evidenceContainerOf, opsContainerOf } from '../../src/sync/invoice-folder.ts';
+import { KEY_TTL_MS } from '../../src/sync/participant-keys.ts';
 import type { Replica } from '../../src/sync/replica.ts';
 import { loginNewDevice, startTestPods, type TestPods } from '../support/pods.ts';
 import { signingReplica } from '../support/signing.ts';
@@ -26,6 +27,10 @@ afterAll(async () => {
   await pods?.stop();
 });
 
+/** The devices' clock: moved ahead by the tests that need the keys' time to live (KEY_TTL_MS) to pass. */
+let clockAhead = 0;
+const clock = () => Date.now() + clockAhead;
+
 interface Devices {
   bd: Replica;
   bm: Replica;
@@ -37,7 +42,7 @@ interface Devices {
 /** Four signing devices on an invoice the seller created, with a priced line every device has seen. */
 async function pricedInvoice(number: string): Promise<{ invoiceId: InvoiceId; devices: Devices }> {
   const make = (who: 'buyer' | 'seller', device: 'desktop' | 'mobile') => {
-    const { replica, key } = signingReplica(pods[who], pods[who].devices[device], device);
+    const { replica, key } = signingReplica(pods[who], pods[who].devices[device], device, clock);
     return { replica, signer: opSigner(key) };
   };
   const [bd, bm, sd, sm] = [make('buyer', 'desktop'), make('buyer', 'mobile'), make('seller', 'desktop'), make('seller', 'mobile')];
@@ -127,6 +132,8 @@ describe('a revoked device', () => {
     // Every key labelled "mobile" (this file's earlier invoices made some too) is revoked.
     expect(revoked.length).toBeGreaterThan(0);
     expect(revoked.every((key) => key.label === 'mobile' && key.revoked)).toBe(true);
+    // A device reads a profile it has read before once the keys' time to live is over: a revocation takes that long.
+    clockAhead += KEY_TTL_MS;
     // The stolen mobile has not heard of the revocation: it writes as before, and its own fold accepts it.
     const later = (await devices.bm.write(invoiceId, 'AddToCart', { product: 'gold', quantity: 100 })).op;
     for (const device of [devices.sd, devices.bd]) {
@@ -172,6 +179,7 @@ describe('evidence outlives deletion', () => {
     // key, and the seller's signed ops built on it, so the key still verifies the buyer's ops (its Accept above all).
     await removeDeviceKeys(pods.buyer.devices.desktop.fetch, pods.buyer.webId);
     expect(await readPublishedKeys(fetch, pods.buyer.webId)).toEqual([]);
+    clockAhead += KEY_TTL_MS; // the seller's devices read the emptied profile too
 
     const tablet = signingReplica(pods.seller, await loginNewDevice(pods.seller.server, { email: pods.seller.email, password: pods.seller.password, podName: pods.seller.podName }, 'seller-tablet'), 'tablet').replica;
     const taxOffice = signingReplica(pods.stranger, pods.stranger.devices.desktop, 'auditor').replica;
