@@ -174,18 +174,47 @@ function voucherOf(
   verify: VerifySignature,
   future: (id: OpId) => AnyOp[],
 ): WebId | null {
+  return vouchersOf(declaration, keys, participants, verify, future)[0] ?? null;
+}
+
+/** The other participants, sorted, whose unrevoked keys in `keys` signed an op that has the declaration in its causal past. */
+function vouchersOf(
+  declaration: Declaration,
+  keys: ReadonlyMap<string, PublishedKey>,
+  participants: ReadonlySet<WebId>,
+  verify: VerifySignature,
+  future: (id: OpId) => AnyOp[],
+): WebId[] {
   const controller = [...declaration.controllers][0]!;
-  if (!participants.has(controller)) return null;
-  let least: WebId | null = null;
+  if (declaration.controllers.size > 1 || !participants.has(controller)) return [];
+  const found = new Set<WebId>();
   for (const declaring of declaration.ops) {
     for (const op of future(declaring.id)) {
       const key = keys.get(op.proof!.key);
-      if (key === undefined || key.revoked || key.controller === controller || !participants.has(key.controller)) continue;
-      if (least !== null && least <= key.controller) continue;
-      if (verify(key.key, signedText(op.id), op.proof!.value)) least = key.controller;
+      if (key === undefined || key.revoked || key.controller === controller || found.has(key.controller)) continue;
+      if (!participants.has(key.controller)) continue;
+      if (verify(key.key, signedText(op.id), op.proof!.value)) found.add(key.controller);
     }
   }
-  return least;
+  return [...found].sort();
+}
+
+/**
+ * For every key the ops declare: the other participants whose keys (as `keys` gives them) signed ops built on the
+ * declaration. What an offline verifier reports: a key that others built on does not rest on its holder's word alone.
+ */
+export function declaredKeyVouchers(
+  ops: readonly AnyOp[],
+  policy: SignaturePolicy,
+  participants: ReadonlySet<WebId>,
+): Map<string, WebId[]> {
+  const keys = new Map(policy.keys.map((key) => [key.key, key]));
+  const future = signedFuture(ops);
+  const out = new Map<string, WebId[]>();
+  for (const [key, declaration] of declarationsOf(ops, policy.verify)) {
+    out.set(key, vouchersOf(declaration, keys, participants, policy.verify, future));
+  }
+  return out;
 }
 
 /** Why an op signed with a key the fold does not count is rejected. */
