@@ -47,7 +47,12 @@ export function writeBundle(
   for (const { op } of ops) if (accepted.has(op.id) && op.proof !== undefined) byId.set(op.id, op);
   const inOrder = invoice.log.filter((entry) => byId.has(entry.opId)).map((entry) => byId.get(entry.opId)!);
   const used = new Set(inOrder.map((op) => op.proof!.key));
-  const signing = keys.filter((key) => used.has(key.key));
+  // Keys gone from the profiles but declared and vouched for by another party count too (signatures.ts): list them.
+  const counted = trustedKeys(inOrder, { keys, verify: sharedVerifier }, new Set(namedContainers(inOrder).byWebId.keys())).keys;
+  const signing = [...counted.values()]
+    .filter((key) => used.has(key.key))
+    .map(({ key, controller, label, revoked }) => ({ key, controller, label, revoked }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
   const header: BundleHeader = { format: BUNDLE_FORMAT, invoiceId: invoice.invoiceId, origin, keys: signing };
   return [header, ...inOrder].map((line) => JSON.stringify(line)).join('\n') + '\n';
 }

@@ -9,6 +9,7 @@ import { readPublishedKeys, revokeDeviceKey } from '../../src/pod/device-keys.ts
 import { listContainer, putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { generateDeviceKey, opSigner, type OpSigner } from '../../src/sync/device-key.ts';
+import { verifyBundle } from '../../src/sync/evidence-bundle.ts';
 import { evidenceContainerOf, opsContainerOf } from '../../src/sync/invoice-folder.ts';
 import { KEY_TTL_MS } from '../../src/sync/participant-keys.ts';
 import type { Replica } from '../../src/sync/replica.ts';
@@ -195,5 +196,9 @@ describe('evidence outlives deletion', () => {
       expect(view.items).toEqual(before.items);
       expect(view.totals).toEqual(before.totals);
     }
+    // The seller's evidence bundle still lists the buyer's (deleted) keys, and a third party verifies it offline.
+    const verdict = verifyBundle(await devices.sd.evidenceBundle(invoiceId));
+    expect(verdict.ok && verdict.invoice.status).toBe('shipped');
+    expect(verdict.ok && verdict.trust.filter((one) => one.webId === pods.buyer.webId).every((one) => one.basis === 'vouched')).toBe(true);
   });
 });

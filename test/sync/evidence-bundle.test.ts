@@ -143,6 +143,15 @@ describe("an evidence bundle's trust", () => {
     expect(pinned.ok && pinned.trust.find((one) => one.webId === BUYER.webId)?.basis).toBe('pinned');
   });
 
+  it("lists and verifies a key gone from the writer's profiles, declared and vouched for by the other party", () => {
+    const sellerOnly = [{ key: keyOf(deal.seller), controller: SELLER.webId, label: 'desktop', revoked: false }];
+    const written = writeBundle(deal.invoice, deal.sourced, SELLER.container, sellerOnly);
+    const header = JSON.parse(written.split('\n')[0]!) as { keys: PublishedKey[] };
+    expect(header.keys.map((key) => key.key).sort()).toEqual([keyOf(deal.buyer), keyOf(deal.seller)].sort());
+    const verdict = verifyBundle(written);
+    expect(verdict.ok && verdict.invoice.status).toBe('shipped');
+  });
+
   it("fails when a party's key in the header is swapped for an attacker's and its ops signed again: the declaration names the real key", () => {
     const attacker = opSigner(generateDeviceKey());
     const lines = deal.bundle.trimEnd().split('\n');
