@@ -13,6 +13,8 @@ import { NO_KEYS, type DeviceStore, type KnownKeys } from './store.ts';
 /** How long a profile's keys stand without reading it again: the longest a revocation takes to reach a device that syncs. */
 export const KEY_TTL_MS = 10 * 60_000;
 
+const isKeyList = (stored: KnownKeys | readonly PublishedKey[]): stored is readonly PublishedKey[] => Array.isArray(stored);
+
 export class ParticipantKeys {
   private known: KnownKeys | null = null;
 
@@ -24,7 +26,10 @@ export class ParticipantKeys {
 
   /** Loads what the store kept, once. */
   async load(): Promise<void> {
-    this.known ??= (await this.store.loadKeys?.()) ?? NO_KEYS;
+    if (this.known !== null) return;
+    const stored: KnownKeys | readonly PublishedKey[] = (await this.store.loadKeys?.()) ?? NO_KEYS;
+    // An embedder's store written for an earlier version keeps a list alone: its profiles count as never read.
+    this.known = isKeyList(stored) ? { keys: stored, readAt: {} } : stored;
   }
 
   get keys(): readonly PublishedKey[] {
