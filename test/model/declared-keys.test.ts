@@ -115,13 +115,20 @@ describe('a key declared by its first op', () => {
 
   it('chains: a key vouched for by a key that is itself only vouched for counts (a fixpoint)', () => {
     const n = negotiation();
-    // Neither the buyer's nor the seller's first key is published any more; a tax authority's is, and it built on the quote.
+    // Neither the buyer's nor the seller's key is published any more; a tax authority's is. The tax authority built on
+    // the seller's CreateInvoice only (not on the buyer's op), so the buyer's key counts through the seller's, in a second round.
     const tax = deviceOf({ webId: 'https://tax.example/profile/card#me' as WebId, container: 'https://tax.example/invoices/INV/ops/' as ContainerUrl }, 'auditor');
-    const admit = signed(n.seller, 'AddParticipant', { role: 'tax-authority', webId: tax.webId, container: tax.container, allowedTypes: ['Comment'] }, [n.later.op], 5);
-    const taxNote = signed(tax, 'Comment', { text: 'audited' }, [admit.op], 6, { declare: bindingOf(tax) });
-    const invoice = foldWith([...n.ops, admit, taxNote], [published(tax)]);
+    const admit = signed(n.seller, 'AddParticipant', { role: 'tax-authority', webId: tax.webId, container: tax.container, allowedTypes: ['Comment'] }, [n.create.op], 2);
+    const taxNote = signed(tax, 'Comment', { text: 'audited' }, [admit.op], 3, { declare: bindingOf(tax) });
+    const ops = [...n.ops, admit, taxNote];
+    const trust = trustedKeys(ops.map((s) => s.op), { keys: [published(tax)], verify }, new Set([BUYER.webId, SELLER.webId, tax.webId]));
+    expect(trust.keys.get(n.seller.signer.publicKeyMultibase)?.vouchedBy).toBe(tax.webId);
+    expect(trust.keys.get(n.buyer.signer.publicKeyMultibase)?.vouchedBy).toBe(SELLER.webId);
+    const invoice = foldWith(ops, [published(tax)]);
     expect(invoice.rejected).toEqual([]);
     expect(invoice.comments.map((c) => c.text).sort()).toEqual(['audited', 'made after the quote']);
+    // Without the tax authority's word nothing anchors the chain: every key is only declared.
+    expect(foldWith(n.ops, []).log.every((one) => one.state === 'rejected')).toBe(true);
   });
 
   it('is rejected when it contradicts a known binding: a key of the seller declared as the buyer key', () => {
