@@ -47,7 +47,17 @@ export type { ContainerReport, CrawlLimits } from './sync/crawler.ts';
 export { loadOpValidator, type OpValidator } from './sync/shapes.ts';
 
 // The stores.
-export { emptyContainerState, MemoryDeviceStore, outboxOrder, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type OutboxEntry } from './sync/store.ts';
+export {
+  emptyContainerState,
+  MemoryDeviceStore,
+  outboxOrder,
+  type ContainerState,
+  type DeviceStore,
+  type FeedState,
+  type InvoiceRef,
+  type KnownKeys,
+  type OutboxEntry,
+} from './sync/store.ts';
 export { FileDeviceStore } from './sync/file-store.ts';
 
 // Signatures and evidence (docs/signatures.md).

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { FedinvoiceError } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
 import type { OpenDevice } from '../sync/device.ts';
-import type { BundleVerdict } from '../sync/evidence-bundle.ts';
+import type { BundleVerdict, KeyTrust, PinnedKey } from '../sync/evidence-bundle.ts';
 import { formatInvoice } from './format.ts';
 
 type WithDevice = <T>(work: (device: OpenDevice) => Promise<T>) => Promise<T>;
@@ -28,11 +28,12 @@ export function addEvidenceCommands(program: Command, withDevice: WithDevice, pr
   program
     .command('verify <bundle-or-invoice>')
     .description('check an evidence bundle offline (no pod), or an invoice from the pods: the agreed invoice, who signed each decision, the terms hash')
-    .action(async (target: string) => {
+    .option('--trust <webid=key>', "trust only this key for this WebID, whatever the bundle's header says (repeat for more keys or WebIDs)", collectPin, [])
+    .action(async (target: string, options: { trust: PinnedKey[] }) => {
       const { verifyBundle } = await import('../sync/evidence-bundle.ts');
       const text = await readFile(target, 'utf8').catch(() => null);
       const bundle = text ?? (await withDevice(async ({ replica }) => replica.evidenceBundle(await replica.resolveInvoice(target))));
-      const verdict = verifyBundle(bundle);
+      const verdict = verifyBundle(bundle, { pins: options.trust });
       if (!verdict.ok) throw new FedinvoiceError(`verification FAILED: ${verdict.problem}`);
       print(json() ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
     });
@@ -51,6 +52,27 @@ export function addEvidenceCommands(program: Command, withDevice: WithDevice, pr
     });
 }
 
+/** One `--trust <webid>=<key>`: the WebID is everything before the last '=' (a WebID may hold one, a Multikey never does). */
+function collectPin(value: string, pins: PinnedKey[]): PinnedKey[] {
+  const at = value.lastIndexOf('=');
+  const webId = value.slice(0, at);
+  const key = value.slice(at + 1);
+  if (at <= 0 || !/^https?:\/\//.test(webId) || !/^z[1-9A-HJ-NP-Za-km-z]+$/.test(key)) {
+    throw new FedinvoiceError(`--trust takes <webid>=<key>, like https://pod.example/profile/card#me=z6Mk…; got "${value}"`);
+  }
+  return [...pins, { webId, key }];
+}
+
+const BASIS: Record<KeyTrust['basis'], (trust: KeyTrust) => string> = {
+  pinned: () => 'pinned by you (--trust)',
+  vouched: (trust) => `vouched for by the signed ops of ${trust.vouchedBy.join(', ')} in the bundle, which built on the op declaring it`,
+  header: (trust) => `rests on the bundle's header only (the profile as read when it was written): pin it with --trust ${trust.webId}=${trust.key}`,
+};
+
+function formatTrust(trust: readonly KeyTrust[]): string[] {
+  return trust.map((one) => `  ${one.webId}  key ${one.key.slice(0, 16)}… (device ${one.device}): ${BASIS[one.basis](one)}`);
+}
+
 function formatVerdict(verdict: Extract<BundleVerdict, { ok: true }>): string {
   const decisions = verdict.decisions.map(
     (d) => `  ${d.at}  ${d.type.padEnd(12)} ${d.state.padEnd(8)} signed by ${d.webId} (device ${d.device}, key ${d.key.slice(0, 16)}…)`,
@@ -61,5 +83,7 @@ function formatVerdict(verdict: Extract<BundleVerdict, { ok: true }>): string {
     formatInvoice(verdict.invoice),
     'decisions:',
     ...decisions,
+    'keys relied on:',
+    ...formatTrust(verdict.trust),
   ].join('\n');
 }

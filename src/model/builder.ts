@@ -4,7 +4,7 @@ import { withId } from './hash.ts';
 import type { InvoiceId, OpId } from './ids.ts';
 import type { FoldedInvoice } from './invoice.ts';
 import { isDecimalString, normalizeDecimal } from './money.ts';
-import type { Hlc, Op, OpType, PayloadByType } from './ops.ts';
+import type { Hlc, KeyBinding, Op, OpType, PayloadByType } from './ops.ts';
 import { PARTY_OP_TYPES, whoMayWrite, type Side } from './roles.ts';
 import { validateOpStructure } from './validate.ts';
 
@@ -28,6 +28,8 @@ export interface DeviceView {
   readonly device: string;
   readonly heads: readonly OpId[];
   readonly latestClock: Hlc;
+  /** The key the device signs with, declared on its first op of the invoice (signatures.ts). */
+  readonly signingKey?: KeyBinding;
 }
 
 const DECIMAL_FIELDS = ['unitPrice', 'taxRate', 'amount', 'percent'] as const;
@@ -66,6 +68,7 @@ export function makeOp<T extends OpType>(type: T, payload: PayloadByType[T], vie
     device: view.device,
     clock: tick(view.latestClock, nowMs),
     deps: type === 'CreateInvoice' ? [] : [...new Set(view.heads)].sort(),
+    ...(view.signingKey ? { signingKey: { controller: view.signingKey.controller, key: view.signingKey.key } } : {}),
   });
   const problem = validateOpStructure(op);
   if (problem) throw new OpRefusedError(`${type} was not written: ${problem}`);

@@ -7,7 +7,7 @@ import type { ContainerUrl, InvoiceId, OpId, TermsHash } from './ids.ts';
 import type { Agreement, Author, FoldedInvoice, LogEntry, OpSummary, Participant } from './invoice.ts';
 import type { AnyOp, Op, OpType, SourcedOp } from './ops.ts';
 import { delegableTypes, mayAdmit, PARTY_OP_TYPES, roleLabel, sideOf, whoMayWrite, type Side } from './roles.ts';
-import { judgeSignature, namedContainers, revokedReason, vouchedFor, type PublishedKey, type SignaturePolicy } from './signatures.ts';
+import { judgeSignature, namedContainers, revokedReason, trustedKeys, vouchedFor, type PublishedKey, type SignaturePolicy } from './signatures.ts';
 import { judgeStatus } from './status.ts';
 import { validateOpStructure } from './validate.ts';
 
@@ -110,12 +110,12 @@ function bySignature(
   signers: Map<OpId, PublishedKey>,
   reject: (op: AnyOp, container: ContainerUrl, reason: string) => void,
 ): SourcedOp[] {
-  const keys = new Map(policy.keys.map((key) => [key.key, key]));
   const named = namedContainers(sourced.map((one) => one.op));
+  const trust = trustedKeys(sourced.map((one) => one.op), policy, new Set(named.byWebId.keys()));
   const good: SourcedOp[] = [];
   const refused: Array<{ one: SourcedOp; reason: string }> = [];
   for (const one of sourced) {
-    const verdict = judgeSignature(one, policy, keys, named);
+    const verdict = judgeSignature(one, policy, trust, named);
     if (!verdict.ok) {
       refused.push({ one, reason: verdict.reason });
       continue;

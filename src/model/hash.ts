@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { OpId } from './ids.ts';
-import type { OpContent, OpType, Op, Proof } from './ops.ts';
+import type { KeyBinding, OpContent, OpType, Op, Proof } from './ops.ts';
 
 /** A key JavaScript objects order before all others (an array index), whatever order it was added in. */
 const INDEX_KEY = /^(0|[1-9][0-9]{0,9})$/;
@@ -86,7 +86,7 @@ export const sha256Hex: Sha256Hex = (text) => bytesToHex(sha256(utf8ToBytes(text
 
 /** The fields that make an op's identity, in a fixed shape (an `id` already on the object is ignored). */
 export function opContentOf<T extends OpType>(op: OpContent<T>): OpContent<T> {
-  return {
+  const content: OpContent<T> = {
     invoiceId: op.invoiceId,
     type: op.type,
     payload: op.payload,
@@ -94,13 +94,22 @@ export function opContentOf<T extends OpType>(op: OpContent<T>): OpContent<T> {
     clock: { wallMs: op.clock.wallMs, counter: op.clock.counter },
     deps: op.deps,
   };
+  return op.signingKey === undefined ? content : { ...content, signingKey: op.signingKey };
 }
 
-/** An op's id is the SHA-256 of its canonical content: it cannot be altered without changing its name. */
+/**
+ * An op's id is the SHA-256 of its canonical content: it cannot be altered without changing its name. An absent
+ * declared key is left out, so ops that declare none keep the ids they had before the field existed.
+ */
 export function computeOpId(content: OpContent, sha256 = sha256Hex): OpId {
   // The same fields as opContentOf, with keys in canonical (sorted) order.
-  const { clock, deps, device, invoiceId, payload, type } = content;
-  return sha256(canonicalJson({ clock: { counter: clock.counter, wallMs: clock.wallMs }, deps, device, invoiceId, payload, type })) as OpId;
+  const { clock, deps, device, invoiceId, payload, signingKey, type } = content;
+  const sortedClock = { counter: clock.counter, wallMs: clock.wallMs };
+  const canonical =
+    signingKey === undefined
+      ? { clock: sortedClock, deps, device, invoiceId, payload, type }
+      : { clock: sortedClock, deps, device, invoiceId, payload, signingKey, type };
+  return sha256(canonicalJson(canonical)) as OpId;
 }
 
 /**
@@ -122,9 +131,10 @@ export function withIdOfCanonical<T extends OpType>(content: OpContent<T>, canon
 }
 
 function verifiedOp<T extends OpType>(content: OpContent<T> & { readonly proof?: Proof }, id: OpId): Op<T> {
-  const { invoiceId, type, payload, device, clock, deps, proof } = content;
+  const { invoiceId, type, payload, device, clock, deps, signingKey, proof } = content;
   // The fields of opContentOf, written out: ops are made in bulk when read. A signature read with it is kept.
   const op: Op<T> = { id, invoiceId, type, payload, device, clock: { wallMs: clock.wallMs, counter: clock.counter }, deps };
+  if (signingKey !== undefined) (op as { signingKey?: KeyBinding }).signingKey = signingKey;
   if (proof !== undefined) (op as { proof?: Proof }).proof = proof;
   verified.add(op);
   return op;

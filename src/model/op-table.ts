@@ -290,6 +290,20 @@ export const PROOF: NodeSpec = {
 
 export const SIGNATURE_FIELDS: readonly Field[] = [optional('proof', SEC + 'proof', 'signature', node(PROOF))];
 
+/**
+ * The key that signs the op and the WebID that controls it, declared INSIDE the op's id (unlike the proof): a
+ * device puts it on its first op of each invoice, so the key keeps verifying that device's ops after it is gone
+ * from the profile, once another participant's signed ops have built on the declaration (src/model/signatures.ts).
+ */
+export const KEY_BINDING: NodeSpec = {
+  name: 'KeyBinding',
+  comment: 'The public key (a Multikey) that signs this op, and the WebID that controls it.',
+  fields: [
+    one('controller', SEC + 'controller', 'key controller', WEB_URL, 'WebID'),
+    one('key', SEC + 'publicKeyMultibase', 'declared key', MULTIBASE('a base58btc multibase key (z…)', 100), 'public key'),
+  ],
+};
+
 /** Envelope keys that are not part of an op's id (computeOpId and the reader's canonical form leave them out). */
 export const OUTSIDE_ID: ReadonlySet<string> = new Set(SIGNATURE_FIELDS.map((field) => field.key));
 
@@ -298,6 +312,7 @@ export const ENVELOPE: readonly Field[] = [
   one('device', fi('device'), 'device label', text(1, 64, { source: patterns.DEVICE_LABEL, says: 'from A–Z a–z 0–9 . _ -' }), 'device label'),
   { key: 'clock', label: 'clock', count: 'one', value: node(CLOCK) },
   { key: 'deps', predicate: fi('dep'), label: 'deps', count: { min: 0, max: MAX_DEPS }, value: { kind: 'opId' } },
+  optional('signingKey', fi('signingKey'), 'declared signing key', node(KEY_BINDING)),
   ...SIGNATURE_FIELDS,
 ];
 

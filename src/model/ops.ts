@@ -159,6 +159,14 @@ export interface OpContent<T extends OpType = OpType> {
   readonly clock: Hlc;
   /** The heads of the op graph the device had seen when it made this op, sorted, without duplicates. */
   readonly deps: readonly OpId[];
+  /** The key that signs this op, declared by its device's first op of an invoice (src/model/signatures.ts); usually absent. */
+  readonly signingKey?: KeyBinding;
+}
+
+/** A device key and the WebID that controls it, as an op declares them. */
+export interface KeyBinding {
+  readonly controller: WebId;
+  readonly key: string;
 }
 
 /**

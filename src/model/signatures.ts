@@ -28,6 +28,11 @@ export interface PublishedKey {
   readonly label: string;
   /** Revoked by its business: its ops count only where another device of the business had built on them. */
   readonly revoked: boolean;
+  /**
+   * Set when the key counts without the profile: an op declared it (`signingKey`) and signed ops of this other
+   * participant built on that declaration (`trustedKeys`).
+   */
+  readonly vouchedBy?: WebId;
 }
 
 export interface SignaturePolicy {
@@ -65,6 +70,173 @@ export function namedContainers(ops: Iterable<AnyOp>): { byWebId: Map<WebId, Con
   return { byWebId, owners };
 }
 
+/** The keys a fold counts, and what it knows of the keys it does not (declared ones nobody vouched for, contested ones). */
+export interface TrustedKeys {
+  readonly keys: ReadonlyMap<string, PublishedKey>;
+  /** Declared but not counted: why, after the key's "(unknown key)" (`unknownKeyReason`). */
+  readonly unvouched: ReadonlyMap<string, { readonly declaredBy: readonly OpId[]; readonly why: string }>;
+}
+
+interface Declaration {
+  readonly controllers: Set<WebId>;
+  /** The ops that declare the key, each signed by it. */
+  readonly ops: AnyOp[];
+}
+
+/** The keys the ops declare (`signingKey`) on ops signed by that very key: a declaration is only its key's own word. */
+export function declarationsOf(ops: Iterable<AnyOp>, verify: VerifySignature): Map<string, Declaration> {
+  const declared = new Map<string, Declaration>();
+  const seen = new Set<OpId>();
+  for (const op of ops) {
+    const binding = op.signingKey;
+    if (binding === undefined || op.proof?.key !== binding.key || seen.has(op.id)) continue;
+    if (!verify(binding.key, signedText(op.id), op.proof.value)) continue;
+    seen.add(op.id);
+    const declaration = declared.get(binding.key) ?? { controllers: new Set<WebId>(), ops: [] };
+    declaration.controllers.add(binding.controller);
+    declaration.ops.push(op);
+    declared.set(binding.key, declaration);
+  }
+  return declared;
+}
+
+/** The signed ops that have `id` in their causal past, each op once (its deps name what its device had seen). */
+function signedFuture(ops: readonly AnyOp[]): (id: OpId) => AnyOp[] {
+  let children: Map<OpId, AnyOp[]> | null = null;
+  return (start) => {
+    if (children === null) {
+      children = new Map();
+      const seen = new Set<OpId>();
+      for (const op of ops) {
+        if (seen.has(op.id)) continue;
+        seen.add(op.id);
+        for (const dep of op.deps) children.set(dep, [...(children.get(dep) ?? []), op]);
+      }
+    }
+    const found = new Map<OpId, AnyOp>();
+    const todo = [start];
+    while (todo.length > 0) {
+      for (const child of children.get(todo.pop()!) ?? []) {
+        if (found.has(child.id)) continue;
+        found.set(child.id, child);
+        todo.push(child.id);
+      }
+    }
+    return [...found.values()].filter((op) => op.proof !== undefined);
+  };
+}
+
+/**
+ * The keys a fold counts. A key the profile publishes counts as published (a revocation there still wins). A key
+ * only declared (removed from the profile since, or never read) counts when an op declaring it lies in the causal
+ * past of an op signed by a counted, unrevoked key of ANOTHER participant: that participant's device verified the
+ * key when it built on the op. Whoever runs a party's pod can declare a fresh key as the party's; nobody else then
+ * builds on it, so it does not count. A fixpoint over the declarations (a vouched key can vouch in turn), each round
+ * judged from the keys counted before it, so the result is the same in any order.
+ */
+export function trustedKeys(ops: readonly AnyOp[], policy: SignaturePolicy, participants: ReadonlySet<WebId>): TrustedKeys {
+  const keys = new Map(policy.keys.map((key) => [key.key, key]));
+  const unvouched = new Map<string, { declaredBy: OpId[]; why: string }>();
+  const pending = new Map<string, Declaration>();
+  for (const [key, declaration] of declarationsOf(ops, policy.verify)) {
+    if (keys.has(key)) continue; // the profile says whose it is; judgeSignature rejects a declaration contradicting it
+    const declaredBy = declaration.ops.map((op) => op.id).sort();
+    if (declaration.controllers.size > 1) {
+      const who = [...declaration.controllers].sort().join(', ');
+      unvouched.set(key, { declaredBy, why: `declared as the key of several WebIDs (${who}), and a key belongs to one business` });
+    } else pending.set(key, declaration);
+  }
+  const future = signedFuture(ops);
+  for (let changed = pending.size > 0; changed; ) {
+    const vouchers = (declaration: Declaration) => voucherOf(declaration, keys, participants, policy.verify, future);
+    const vouched = [...pending].map(([key, declaration]) => [key, declaration, vouchers(declaration)] as const);
+    changed = false;
+    for (const [key, declaration, voucher] of vouched) {
+      if (voucher === null) continue;
+      const first = [...declaration.ops].sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+      keys.set(key, { key, controller: first.signingKey!.controller, label: first.device, revoked: false, vouchedBy: voucher });
+      pending.delete(key);
+      changed = true;
+    }
+  }
+  for (const [key, declaration] of pending) {
+    const why = 'vouched for by no other participant: no signed op of another participant builds on its declaration';
+    unvouched.set(key, { declaredBy: declaration.ops.map((op) => op.id).sort(), why });
+  }
+  return { keys, unvouched };
+}
+
+/** The least WebID among the other participants whose counted keys signed an op built on the declaration, or null. */
+function voucherOf(
+  declaration: Declaration,
+  keys: ReadonlyMap<string, PublishedKey>,
+  participants: ReadonlySet<WebId>,
+  verify: VerifySignature,
+  future: (id: OpId) => AnyOp[],
+): WebId | null {
+  return vouchersOf(declaration, keys, participants, verify, future)[0] ?? null;
+}
+
+/** The other participants, sorted, whose unrevoked keys in `keys` signed an op that has the declaration in its causal past. */
+function vouchersOf(
+  declaration: Declaration,
+  keys: ReadonlyMap<string, PublishedKey>,
+  participants: ReadonlySet<WebId>,
+  verify: VerifySignature,
+  future: (id: OpId) => AnyOp[],
+): WebId[] {
+  const controller = [...declaration.controllers][0]!;
+  if (declaration.controllers.size > 1 || !participants.has(controller)) return [];
+  const found = new Set<WebId>();
+  for (const declaring of declaration.ops) {
+    for (const op of future(declaring.id)) {
+      const key = keys.get(op.proof!.key);
+      if (key === undefined || key.revoked || key.controller === controller || found.has(key.controller)) continue;
+      if (!participants.has(key.controller)) continue;
+      if (verify(key.key, signedText(op.id), op.proof!.value)) found.add(key.controller);
+    }
+  }
+  return [...found].sort();
+}
+
+/**
+ * For every key the ops declare: the other participants whose keys (as `keys` gives them) signed ops built on the
+ * declaration. What an offline verifier reports: a key that others built on does not rest on its holder's word alone.
+ */
+export function declaredKeyVouchers(
+  ops: readonly AnyOp[],
+  policy: SignaturePolicy,
+  participants: ReadonlySet<WebId>,
+): Map<string, WebId[]> {
+  const keys = new Map(policy.keys.map((key) => [key.key, key]));
+  const future = signedFuture(ops);
+  const out = new Map<string, WebId[]>();
+  for (const [key, declaration] of declarationsOf(ops, policy.verify)) {
+    out.set(key, vouchersOf(declaration, keys, participants, policy.verify, future));
+  }
+  return out;
+}
+
+/** Why an op signed with a key the fold does not count is rejected. */
+function unknownKeyReason(op: AnyOp, key: string, trust: TrustedKeys): string {
+  const base = `it is signed with key ${short(key)}, which no participant has published with its WebID (unknown key)`;
+  const declared = trust.unvouched.get(key);
+  if (declared === undefined) return base;
+  const by = declared.declaredBy.includes(op.id) ? 'the op itself' : `op ${short(declared.declaredBy[0]!)}`;
+  return `${base}, declared by ${by} but ${declared.why}`;
+}
+
+/** Why an op's own declaration of its key does not hold, or null when it does (or it declares none). */
+function badDeclaration(op: AnyOp, key: PublishedKey): string | null {
+  const binding = op.signingKey;
+  if (binding === undefined) return null;
+  if (binding.key !== op.proof!.key) return `it declares key ${short(binding.key)} but is signed with key ${short(op.proof!.key)}: a declaration names the key that signs it`;
+  if (binding.controller !== key.controller) {
+    return `it declares key ${short(binding.key)} as a key of ${binding.controller}, but it is a key of ${key.controller}: a key belongs to one business`;
+  }
+  return null;
+}
+
 /**
  * One copy of an op, judged by its signature. A signed op counts as its signer's wherever it was read (a
  * counterparty's evidence container, a bundle), so it is attributed to its signer's op containers; but a party's
@@ -73,17 +245,19 @@ export function namedContainers(ops: Iterable<AnyOp>): { byWebId: Map<WebId, Con
 export function judgeSignature(
   sourced: SourcedOp,
   policy: SignaturePolicy,
-  keys: ReadonlyMap<string, PublishedKey>,
+  trust: TrustedKeys,
   named: ReturnType<typeof namedContainers>,
 ): SignatureVerdict {
   const { op, container } = sourced;
   const proof = op.proof;
   if (proof === undefined) return { ok: false, reason: 'it is not signed: every op must carry the signature of a device key of its author' };
-  const key = keys.get(proof.key);
-  if (key === undefined) return { ok: false, reason: `it is signed with key ${short(proof.key)}, which no participant has published with its WebID (unknown key)` };
+  const key = trust.keys.get(proof.key);
+  if (key === undefined) return { ok: false, reason: unknownKeyReason(op, proof.key, trust) };
   if (!policy.verify(proof.key, signedText(op.id), proof.value)) {
     return { ok: false, reason: `its signature does not verify with key ${short(proof.key)} of ${key.controller}: it was altered or made by another key` };
   }
+  const declaration = badDeclaration(op, key);
+  if (declaration !== null) return { ok: false, reason: declaration };
   const owner = named.owners.get(container);
   if (owner !== undefined && owner !== key.controller) {
     return {

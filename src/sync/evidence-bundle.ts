@@ -6,10 +6,18 @@
  */
 import { fold } from '../model/fold.ts';
 import { hasVerifiedId } from '../model/hash.ts';
-import { asContainerUrl, type ContainerUrl, type InvoiceId, type OpId, type TermsHash } from '../model/ids.ts';
+import { asContainerUrl, type ContainerUrl, type InvoiceId, type OpId, type TermsHash, type WebId } from '../model/ids.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
 import type { AnyOp, OpType, SourcedOp } from '../model/ops.ts';
-import { signedText, type PublishedKey, type SignaturePolicy, type VerifySignature } from '../model/signatures.ts';
+import {
+  declaredKeyVouchers,
+  namedContainers,
+  signedText,
+  trustedKeys,
+  type PublishedKey,
+  type SignaturePolicy,
+  type VerifySignature,
+} from '../model/signatures.ts';
 import { validateOpStructure } from '../model/validate.ts';
 import { sharedVerifier } from './device-key.ts';
 
@@ -39,7 +47,12 @@ export function writeBundle(
   for (const { op } of ops) if (accepted.has(op.id) && op.proof !== undefined) byId.set(op.id, op);
   const inOrder = invoice.log.filter((entry) => byId.has(entry.opId)).map((entry) => byId.get(entry.opId)!);
   const used = new Set(inOrder.map((op) => op.proof!.key));
-  const signing = keys.filter((key) => used.has(key.key));
+  // Keys gone from the profiles but declared and vouched for by another party count too (signatures.ts): list them.
+  const counted = trustedKeys(inOrder, { keys, verify: sharedVerifier }, new Set(namedContainers(inOrder).byWebId.keys())).keys;
+  const signing = [...counted.values()]
+    .filter((key) => used.has(key.key))
+    .map(({ key, controller, label, revoked }) => ({ key, controller, label, revoked }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
   const header: BundleHeader = { format: BUNDLE_FORMAT, invoiceId: invoice.invoiceId, origin, keys: signing };
   return [header, ...inOrder].map((line) => JSON.stringify(line)).join('\n') + '\n';
 }
@@ -55,6 +68,25 @@ export interface SignedDecision {
   readonly state: 'accepted' | 'rejected' | 'pending';
 }
 
+/**
+ * What the verdict rests on for one key that signed ops in the bundle: `pinned`, the verifier gave it (`--trust`);
+ * `vouched`, another party's signed ops in the bundle built on the op that declared it (`vouchedBy`); `header`, only
+ * the bundle's header says whose it is (the profile as read when the bundle was written).
+ */
+export interface KeyTrust {
+  readonly webId: string;
+  readonly key: string;
+  readonly device: string;
+  readonly basis: 'pinned' | 'vouched' | 'header';
+  readonly vouchedBy: readonly string[];
+}
+
+/** A key the verifier trusts for a WebID, whatever the bundle says (`fedinvoice verify --trust <webid>=<key>`). */
+export interface PinnedKey {
+  readonly webId: string;
+  readonly key: string;
+}
+
 export type BundleVerdict =
   | {
       readonly ok: true;
@@ -62,6 +94,7 @@ export type BundleVerdict =
       readonly termsHash: TermsHash | null;
       readonly decisions: readonly SignedDecision[];
       readonly ops: number;
+      readonly trust: readonly KeyTrust[];
     }
   | { readonly ok: false; readonly problem: string; readonly opId: string | null };
 
@@ -71,11 +104,14 @@ const HEX_ID = /"id":"([0-9a-f]{64})"/;
 const fail = (problem: string, opId: string | null = null): BundleVerdict => ({ ok: false, problem, opId });
 
 /**
- * Checks a bundle offline: every op is well formed, named by the hash of its content and signed by a key in the
- * header; then the fold of exactly those ops must place every one (an op left out leaves the ops built on it
- * waiting). The first op that fails is named.
+ * Checks a bundle offline: every op is well formed, named by the hash of its content, signed by a key in the header
+ * and consistent with the key its author declared; then the keys must hold against the pins (a pinned WebID's other
+ * keys count only where another party's signed ops vouch for them), and the fold of exactly those ops must place
+ * every one (an op left out leaves the ops built on it waiting). The first op that fails is named.
  */
-export function verifyBundle(text: string, verify: VerifySignature = sharedVerifier): BundleVerdict {
+export function verifyBundle(text: string, options: { verify?: VerifySignature; pins?: readonly PinnedKey[] } = {}): BundleVerdict {
+  const verify = options.verify ?? sharedVerifier;
+  const pins = options.pins ?? [];
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   const header = parseLine(lines[0] ?? '') as Partial<BundleHeader> | undefined;
   if (header?.format !== BUNDLE_FORMAT || !Array.isArray(header.keys) || typeof header.origin !== 'string') {
@@ -83,6 +119,7 @@ export function verifyBundle(text: string, verify: VerifySignature = sharedVerif
   }
   const keys = new Map(header.keys.map((key) => [key.key, key]));
   const ops: AnyOp[] = [];
+  const lineOf = new Map<OpId, number>();
   for (let i = 1; i < lines.length; i++) {
     const op = parseLine(lines[i]!) as AnyOp | undefined;
     const named = op && typeof op.id === 'string' ? op.id : (HEX_ID.exec(lines[i]!)?.[1] ?? null);
@@ -91,8 +128,15 @@ export function verifyBundle(text: string, verify: VerifySignature = sharedVerif
     const problem = problemOf(op, keys, verify);
     if (problem !== null) return fail(`${where}: ${problem}`, named);
     ops.push(op);
+    lineOf.set(op.id, i + 1);
   }
-  const policy: SignaturePolicy = { keys: header.keys, verify };
+  const policy: SignaturePolicy = { keys: trustedBase(header.keys, pins), verify };
+  const participants = new Set(namedContainers(ops).byWebId.keys());
+  const counted = trustedKeys(ops, policy, participants).keys;
+  for (const op of ops) {
+    const problem = pinProblem(op, keys, counted);
+    if (problem !== null) return fail(`line ${lineOf.get(op.id)} (op ${op.id}): ${problem}`, op.id);
+  }
   const invoice = fold(
     ops.map((op) => ({ op, container: BUNDLE })),
     { invoiceId: header.invoiceId as InvoiceId, origin: header.origin as ContainerUrl, signatures: policy },
@@ -106,7 +150,55 @@ export function verifyBundle(text: string, verify: VerifySignature = sharedVerif
       const { opId, type, at, state } = entry;
       return { opId, type, webId: key.controller, device: key.label, key: key.key, at, state };
     });
-  return { ok: true, invoice, termsHash: invoice.agreement?.termsHash ?? null, decisions, ops: ops.length };
+  const trust = trustOf(ops, header.keys, pins, { keys: header.keys, verify }, participants);
+  return { ok: true, invoice, termsHash: invoice.agreement?.termsHash ?? null, decisions, ops: ops.length, trust };
+}
+
+/** The keys counted before any declaration: the pinned ones for a pinned WebID, the header's for every other WebID. */
+function trustedBase(header: readonly PublishedKey[], pins: readonly PinnedKey[]): PublishedKey[] {
+  const pinned = new Set(pins.map((pin) => pin.webId));
+  const labelOf = (key: string) => header.find((one) => one.key === key)?.label ?? 'pinned';
+  return [
+    ...header.filter((key) => !pinned.has(key.controller)),
+    ...pins.map((pin) => ({ key: pin.key, controller: pin.webId as WebId, label: labelOf(pin.key), revoked: false })),
+  ];
+}
+
+/** Why an op's key does not hold against the pins, or null: it must be counted, and for the WebID the header names. */
+function pinProblem(op: AnyOp, header: ReadonlyMap<string, PublishedKey>, counted: ReadonlyMap<string, PublishedKey>): string | null {
+  const claimed = header.get(op.proof!.key)!;
+  const key = counted.get(op.proof!.key);
+  if (key === undefined) {
+    return (
+      `it is signed with key ${op.proof!.key.slice(0, 12)}…, which the bundle's header gives as a key of ${claimed.controller}; ` +
+      `you pinned other keys for ${claimed.controller} (--trust) and no other party's signed op in the bundle vouches for this one`
+    );
+  }
+  if (key.controller !== claimed.controller) {
+    return `the bundle's header gives key ${key.key.slice(0, 12)}… as a key of ${claimed.controller}, but it is a key of ${key.controller}: the header was altered`;
+  }
+  return null;
+}
+
+/** Per key that signed an op of the bundle: pinned, vouched for by other parties' signed ops in it, or resting on the header. */
+function trustOf(
+  ops: readonly AnyOp[],
+  header: readonly PublishedKey[],
+  pins: readonly PinnedKey[],
+  policy: SignaturePolicy,
+  participants: ReadonlySet<WebId>,
+): KeyTrust[] {
+  const used = new Set(ops.map((op) => op.proof!.key));
+  const vouchers = declaredKeyVouchers(ops, policy, participants);
+  return header
+    .filter((key) => used.has(key.key))
+    .map((key): KeyTrust => {
+      const vouchedBy = vouchers.get(key.key) ?? [];
+      let basis: KeyTrust['basis'] = vouchedBy.length > 0 ? 'vouched' : 'header';
+      if (pins.some((pin) => pin.key === key.key && pin.webId === key.controller)) basis = 'pinned';
+      return { webId: key.controller, key: key.key, device: key.label, basis, vouchedBy };
+    })
+    .sort((a, b) => (`${a.webId} ${a.key}` < `${b.webId} ${b.key}` ? -1 : 1));
 }
 
 function parseLine(line: string): unknown {
@@ -124,5 +216,13 @@ function problemOf(op: AnyOp, keys: ReadonlyMap<string, PublishedKey>, verify: V
   if (op.proof === undefined) return 'it is not signed';
   if (!keys.has(op.proof.key)) return `it is signed with key ${op.proof.key.slice(0, 12)}…, which the bundle does not list`;
   if (!verify(op.proof.key, signedText(op.id), op.proof.value)) return 'its signature does not verify: the op or its signature was altered';
+  const declared = op.signingKey;
+  if (declared !== undefined && declared.key !== op.proof.key) {
+    return `it declares key ${declared.key.slice(0, 12)}… but is signed with key ${op.proof.key.slice(0, 12)}…: it was signed again by another key (the bundle's keys were swapped)`;
+  }
+  const listed = keys.get(op.proof.key)!;
+  if (declared !== undefined && declared.controller !== listed.controller) {
+    return `it declares its key as a key of ${declared.controller}, but the bundle's header gives it as a key of ${listed.controller}: the header was altered`;
+  }
   return null;
 }

@@ -4,7 +4,7 @@ import { withId } from '../model/hash.ts';
 import { isInvoiceId, isOpId, type InvoiceId, type OpId } from '../model/ids.ts';
 import type { AnyOp, SourcedOp } from '../model/ops.ts';
 import type { PublishedKey } from '../model/signatures.ts';
-import { outboxOrder, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type OutboxEntry } from './store.ts';
+import { outboxOrder, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type KnownKeys, type OutboxEntry } from './store.ts';
 
 /**
  * A device's store as plain files under one folder (`./data/devices/<profile>/` for the CLI):
@@ -104,12 +104,15 @@ export class FileDeviceStore implements DeviceStore {
     await rm(join(this.dir, 'outbox', `${opId}.json`), { force: true });
   }
 
-  async loadKeys(): Promise<PublishedKey[]> {
-    return (await readJson<PublishedKey[]>(join(this.dir, 'keys.json'))) ?? [];
+  async loadKeys(): Promise<KnownKeys> {
+    const stored = await readJson<KnownKeys | PublishedKey[]>(join(this.dir, 'keys.json'));
+    // A list alone is what an earlier version kept: its profiles count as never read, so the next sync reads them.
+    if (stored === undefined || Array.isArray(stored)) return { keys: stored ?? [], readAt: {} };
+    return stored;
   }
 
-  async saveKeys(keys: readonly PublishedKey[]): Promise<void> {
-    await writeFileAtomic(join(this.dir, 'keys.json'), JSON.stringify(keys));
+  async saveKeys(known: KnownKeys): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'keys.json'), JSON.stringify(known));
   }
 }
 

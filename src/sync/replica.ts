@@ -4,7 +4,7 @@ import { fold } from '../model/fold.ts';
 import { isInvoiceId, type ContainerUrl, type InvoiceId, type OpId, type WebId } from '../model/ids.ts';
 import { invoiceKeyOf, isInvoiceNumber, isLegacyKey, keyFitsOrigin, numberOfKey, splitOpsContainer } from '../model/invoice-key.ts';
 import type { FoldedInvoice } from '../model/invoice.ts';
-import type { AnyOp, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
+import type { AnyOp, KeyBinding, OpType, PartyInfo, PayloadByType, SourcedOp } from '../model/ops.ts';
 import type { Side } from '../model/roles.ts';
 import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
@@ -17,10 +17,11 @@ import { announce, emptyFeedState, feedOf, openFeed, readFeed, type FeedRead } f
 import { planRefresh, type FeedNews } from './refresh-plan.ts';
 import { sharedVerifier, type OpSigner } from './device-key.ts';
 import { writeBundle } from './evidence-bundle.ts';
-import { publishDeviceKey, readPublishedKeys } from '../pod/device-keys.ts';
+import { publishDeviceKey } from '../pod/device-keys.ts';
 import { isRetryable } from '../pod/http-error.ts';
 import { namedContainers, type PublishedKey, type SignaturePolicy } from '../model/signatures.ts';
 import { packResource } from './packs.ts';
+import { ParticipantKeys } from './participant-keys.ts';
 import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef, type InvoiceSummary } from './store.ts';
 
 export type { OutboxReport } from './outbox.ts';
@@ -151,10 +152,11 @@ export class Replica {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
     this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url) => this.announceWrite(invoiceId, url));
+    this.participantKeys = new ParticipantKeys(options.store, this.fetch, this.now);
   }
 
-  /** The participants' published device keys (signing replicas): loaded from the store, refreshed by every sync. */
-  private keys: PublishedKey[] | null = null;
+  /** The participants' published device keys (signing replicas): kept in the store, refreshed when due (participant-keys.ts). */
+  private readonly participantKeys: ParticipantKeys;
   private keyPublished = false;
 
   private foldOf(ops: readonly SourcedOp[], ref: InvoiceRef): FoldedInvoice {
@@ -165,31 +167,22 @@ export class Replica {
   signaturePolicy(): SignaturePolicy | undefined {
     const signer = this.options.signer;
     if (!signer) return undefined;
-    const keys = this.keys ?? [];
-    const own = keys.some((key) => key.key === signer.publicKeyMultibase);
+    const keys = this.participantKeys.keys;
+    const own = this.participantKeys.has(signer.publicKeyMultibase);
     const { webId: controller, device: label } = this.identity;
     const mine: PublishedKey = { key: signer.publicKeyMultibase, controller, label, revoked: false };
     return { keys: own ? keys : [...keys, mine], verify: sharedVerifier };
   }
 
   private async loadKeys(): Promise<void> {
-    if (this.keys === null && this.options.signer) this.keys = (await this.options.store.loadKeys?.()) ?? [];
+    if (this.options.signer) await this.participantKeys.load();
   }
 
-  /** Reads the device keys the WebIDs publish, replacing what was known of them (a profile that cannot be read keeps its last keys). */
-  private async refreshKeys(webIds: Iterable<WebId>, done: Set<WebId>): Promise<void> {
-    const todo = [...new Set(webIds)].filter((webId) => !done.has(webId));
-    if (todo.length === 0 || !this.options.signer) return;
-    const read = await Promise.allSettled(todo.map((webId) => readPublishedKeys(this.fetch, webId)));
-    let keys = this.keys ?? [];
-    todo.forEach((webId, i) => {
-      done.add(webId);
-      const result = read[i]!;
-      if (result.status === 'fulfilled') keys = [...keys.filter((key) => key.controller !== webId), ...result.value];
-    });
-    this.keys = keys;
-    this.keyPublished ||= keys.some((key) => key.key === this.options.signer!.publicKeyMultibase);
-    await this.options.store.saveKeys?.(keys);
+  /** Reads the profiles of those WebIDs that are due (participant-keys.ts), or of all of them not read in this sync with `force`. */
+  private async refreshKeys(webIds: Iterable<WebId>, done: Set<WebId>, force = false): Promise<void> {
+    if (!this.options.signer) return;
+    await this.participantKeys.refresh(webIds, done, force);
+    this.keyPublished ||= this.participantKeys.has(this.options.signer.publicKeyMultibase);
   }
 
   /** Publishes this device's key with its WebID before its first op leaves the outbox; offline, the next write or sync retries. */
@@ -197,14 +190,14 @@ export class Replica {
     const signer = this.options.signer;
     if (!signer || this.keyPublished) return;
     await this.loadKeys();
-    if ((this.keys ?? []).some((key) => key.key === signer.publicKeyMultibase)) {
+    if (this.participantKeys.has(signer.publicKeyMultibase)) {
       this.keyPublished = true;
       return;
     }
     try {
       await publishDeviceKey(this.fetch, this.identity.webId, this.identity.device, signer.publicKeyMultibase);
       this.keyPublished = true;
-      await this.refreshKeys([this.identity.webId], new Set());
+      await this.refreshKeys([this.identity.webId], new Set(), true);
     } catch (error) {
       if (!isRetryable(error)) throw error;
     }
@@ -368,7 +361,7 @@ export class Replica {
     if (side) for (const entry of entries) assertPartyMayWrite(side, entry.type);
     const now = this.now();
     const signer = this.options.signer;
-    const ops = this.makeOps(ref, entries, view, now).map((op) => (signer ? (signer.sign(op) as AnyOp) : op));
+    const ops = this.makeOps(ref, entries, view, now, this.keyToDeclare(known)).map((op) => (signer ? (signer.sign(op) as AnyOp) : op));
     const sourced: SourcedOp[] = ops.map((op) => ({ op, container: ref.ownContainer }));
     const after = this.foldOf([...known, ...sourced], ref);
     assertAccepted(after, ops);
@@ -381,12 +374,23 @@ export class Replica {
     return { ops, outbox: await this.pushOutbox(invoiceId) };
   }
 
-  /** The batch's ops, chained: the first builds on `view`, each next one on the one before. */
-  private makeOps(ref: InvoiceRef, entries: readonly BatchEntry[], view: FoldedInvoice, now: number): AnyOp[] {
+  /**
+   * The key binding this device declares on its next op of an invoice: on its first op there (a CreateInvoice, or its
+   * first op after joining), so that the ops it signs still verify once the key is gone from the profile.
+   */
+  private keyToDeclare(known: readonly SourcedOp[]): KeyBinding | undefined {
+    const key = this.options.signer?.publicKeyMultibase;
+    if (key === undefined || known.some(({ op }) => op.signingKey?.key === key)) return undefined;
+    return { controller: this.identity.webId, key };
+  }
+
+  /** The batch's ops, chained: the first builds on `view` (and declares `signingKey`), each next one on the one before. */
+  private makeOps(ref: InvoiceRef, entries: readonly BatchEntry[], view: FoldedInvoice, now: number, signingKey?: KeyBinding): AnyOp[] {
     let heads = view.heads;
     let latestClock = view.latestClock;
-    return entries.map((entry) => {
-      const deviceView = { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock };
+    return entries.map((entry, i) => {
+      const declared = i === 0 && signingKey ? { signingKey } : {};
+      const deviceView = { invoiceId: ref.invoiceId, device: this.identity.device, heads, latestClock, ...declared };
       const op = makeOp(entry.type, entry.payload, deviceView, now) as AnyOp;
       heads = [op.id];
       latestClock = op.clock;
@@ -557,7 +561,10 @@ export class Replica {
       await this.options.store.appendOps(ref.invoiceId, fresh);
       known.push(...fresh);
       newOps += fresh.length;
-      await this.refreshKeys(namedContainers(fresh.map((s) => s.op)).byWebId.keys(), keysRead);
+      // A WebID met for the first time is read; an op signed with a key not known yet makes every participant's profile due.
+      const unknownKey = this.participantKeys.namesUnknownKey(fresh.map((s) => s.op));
+      const named = namedContainers((unknownKey ? known : fresh).map((s) => s.op)).byWebId.keys();
+      await this.refreshKeys(unknownKey ? [this.identity.webId, ...named] : named, keysRead, unknownKey);
       invoice = this.foldOf(known, ref);
     }
     return { invoice, reports, newOps };

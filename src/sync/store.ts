@@ -91,9 +91,16 @@ export interface DeviceStore {
   dequeue(opId: OpId): Promise<void>;
 
   /** The device keys last read from the participants' WebID profiles (signing replicas only; optional for embedders' stores). */
-  loadKeys?(): Promise<PublishedKey[]>;
-  saveKeys?(keys: readonly PublishedKey[]): Promise<void>;
+  loadKeys?(): Promise<KnownKeys>;
+  saveKeys?(known: KnownKeys): Promise<void>;
 }
+
+/** The device keys last read from the participants' WebID profiles, and when each profile was last read (ms). */
+export interface KnownKeys {
+  readonly keys: readonly PublishedKey[];
+  readonly readAt: Readonly<Record<WebId, number>>;
+}
+export const NO_KEYS: KnownKeys = { keys: [], readAt: {} };
 
 /** Oldest first; entries queued together (a batch) by op id: the same order from every store. */
 export const outboxOrder = (a: OutboxEntry, b: OutboxEntry): number =>
@@ -162,11 +169,11 @@ export class MemoryDeviceStore implements DeviceStore {
   async dequeue(opId: OpId): Promise<void> {
     this.queue.delete(opId);
   }
-  private keys: PublishedKey[] = [];
-  async loadKeys(): Promise<PublishedKey[]> {
-    return [...this.keys];
+  private keys: KnownKeys = NO_KEYS;
+  async loadKeys(): Promise<KnownKeys> {
+    return this.keys;
   }
-  async saveKeys(keys: readonly PublishedKey[]): Promise<void> {
-    this.keys = [...keys];
+  async saveKeys(known: KnownKeys): Promise<void> {
+    this.keys = { keys: [...known.keys], readAt: { ...known.readAt } };
   }
 }

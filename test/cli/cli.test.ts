@@ -101,10 +101,28 @@ describe('fedinvoice CLI', () => {
     expect(list.out).toMatch(/^0001-03\s+agreed\s+EUR 26\.00\s+Michiel ← Mr\. Svarovsky Mobile\s+\(you: seller\)$/m);
     await cli('sync', '0001-03', '--profile', 'buyer-desktop');
     const verbose = await cli('sync', '0001-03', '--profile', 'buyer-desktop', '--verbose');
-    // A device that signs checks, per participant, its op container and its evidence container (each answered 304)
-    // and reads its published keys (a revocation must be seen): 3 requests per participant when nothing is new.
-    expect(verbose.err).toContain('6 HTTP request(s), 0 new op(s)');
+    // A device that signs checks, per participant, its op container and its evidence container (each answered 304):
+    // 2 requests per participant when nothing is new. The profiles' keys were read by the sync just before and stand
+    // for 10 minutes (KEY_TTL_MS), so this sync reads no profile (it read one per participant, 6 requests, before).
+    expect(verbose.err).toContain('4 HTTP request(s), 0 new op(s)');
     expect(verbose.err.match(/^ {2}unchanged \S+\/(ops|evidence)\/ \(\+0\)$/gm)).toHaveLength(4);
+  });
+
+  it('writes an evidence bundle that verify checks offline, saying what each key rests on; a pin the bundle does not meet fails', async () => {
+    const file = join(dataDir, '0001-03.evidence');
+    expect((await cli('evidence', '0001-03', '--out', file, '--profile', 'seller-desktop')).code).toBe(0);
+    const verified = await cli('verify', file, '--profile', 'seller-desktop');
+    expect(verified.code).toBe(0);
+    expect(verified.out).toContain('keys relied on:');
+    // The buyer's desktop declared its key on its first op, and the seller's signed ops built on it.
+    expect(verified.out).toContain(`${pods.buyer.webId}  key `);
+    expect(verified.out).toContain(`vouched for by the signed ops of ${pods.seller.webId} in the bundle`);
+    const otherKey = 'z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
+    const pinned = await cli('verify', file, '--trust', `${pods.buyer.webId}=${otherKey}`, '--profile', 'seller-desktop');
+    expect(pinned.code).toBe(1);
+    // The buyer's mobile accepted last: nobody built on its key's declaration, so only the header vouches for it.
+    expect(pinned.err).toContain(`you pinned other keys for ${pods.buyer.webId} (--trust) and no other party's signed op in the bundle vouches for this one`);
+    expect((await cli('verify', file, '--trust', 'not-a-pin', '--profile', 'seller-desktop')).err).toContain('--trust takes <webid>=<key>');
   });
 
   it('one profile, two roles: the seller of 0001-03 is the buyer of PO-77, and LOCAL DENY follows the invoice', async () => {

@@ -58,7 +58,7 @@ describe('shapes/vocab.ttl', () => {
     const { quads } = await vocabulary;
     const declared = (type: string) =>
       quads.filter((q) => q.predicate.value === RDF_TYPE && q.object.value === type).map((q) => q.subject.value);
-    const nodes = [`${FI}Op`, `${FI}Party`, `${FI}PartyAddress`, `${FI}Endpoint`];
+    const nodes = [`${FI}Op`, `${FI}Party`, `${FI}PartyAddress`, `${FI}Endpoint`, `${FI}KeyBinding`];
     expect(declared(`${RDFS}Class`).sort()).toEqual([...OP_TYPES.map((type) => FI + type), ...nodes].sort());
     expect(declared('http://www.w3.org/1999/02/22-rdf-syntax-ns#Property').sort()).toEqual([...predicates].filter((p) => p.startsWith(FI)).sort());
   });

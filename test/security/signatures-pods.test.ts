@@ -1,14 +1,17 @@
+import { Parser, Writer } from 'n3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeOp } from '../../src/model/builder.ts';
 import type { InvoiceId } from '../../src/model/ids.ts';
 import { invoiceKeyOf } from '../../src/model/invoice-key.ts';
 import type { FoldedInvoice } from '../../src/model/invoice.ts';
-import type { AnyOp } from '../../src/model/ops.ts';
+import type { AnyOp, KeyBinding } from '../../src/model/ops.ts';
 import { readPublishedKeys, revokeDeviceKey } from '../../src/pod/device-keys.ts';
 import { listContainer, putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
 import { generateDeviceKey, opSigner, type OpSigner } from '../../src/sync/device-key.ts';
+import { verifyBundle } from '../../src/sync/evidence-bundle.ts';
 import { evidenceContainerOf, opsContainerOf } from '../../src/sync/invoice-folder.ts';
+import { KEY_TTL_MS } from '../../src/sync/participant-keys.ts';
 import type { Replica } from '../../src/sync/replica.ts';
 import { loginNewDevice, startTestPods, type TestPods } from '../support/pods.ts';
 import { signingReplica } from '../support/signing.ts';
@@ -25,6 +28,10 @@ afterAll(async () => {
   await pods?.stop();
 });
 
+/** The devices' clock: moved ahead by the tests that need the keys' time to live (KEY_TTL_MS) to pass. */
+let clockAhead = 0;
+const clock = () => Date.now() + clockAhead;
+
 interface Devices {
   bd: Replica;
   bm: Replica;
@@ -36,7 +43,7 @@ interface Devices {
 /** Four signing devices on an invoice the seller created, with a priced line every device has seen. */
 async function pricedInvoice(number: string): Promise<{ invoiceId: InvoiceId; devices: Devices }> {
   const make = (who: 'buyer' | 'seller', device: 'desktop' | 'mobile') => {
-    const { replica, key } = signingReplica(pods[who], pods[who].devices[device], device);
+    const { replica, key } = signingReplica(pods[who], pods[who].devices[device], device, clock);
     return { replica, signer: opSigner(key) };
   };
   const [bd, bm, sd, sm] = [make('buyer', 'desktop'), make('buyer', 'mobile'), make('seller', 'desktop'), make('seller', 'mobile')];
@@ -57,11 +64,22 @@ async function pricedInvoice(number: string): Promise<{ invoiceId: InvoiceId; de
   return { invoiceId, devices };
 }
 
+/** Deletes every device key from a WebID profile (the key nodes and the WebID's links to them): not a revocation. */
+async function removeDeviceKeys(fetchFn: typeof fetch, webId: string): Promise<void> {
+  const url = webId.split('#')[0]!;
+  const quads = new Parser({ baseIRI: url }).parse(await (await fetchFn(url, { headers: { accept: 'text/turtle' } })).text());
+  const doomed = quads.filter((q) => q.subject.value.includes('#device-key-') || q.predicate.value === 'https://w3id.org/security#assertionMethod');
+  const triples = new Writer({ format: 'N-Triples' }).quadsToString(doomed);
+  const body = `@prefix solid: <http://www.w3.org/ns/solid/terms#>.\n_:patch a solid:InsertDeletePatch; solid:deletes {\n${triples}\n}.\n`;
+  const response = await fetchFn(url, { method: 'PATCH', headers: { 'content-type': 'text/n3' }, body });
+  expect(response.ok).toBe(true);
+}
+
 const entryOf = (invoice: FoldedInvoice, op: AnyOp) => invoice.log.find((entry) => entry.opId === op.id);
 
 /** A Comment built on `view`, as a device would make it, not yet signed. */
-const commentOn = (view: FoldedInvoice, invoiceId: InvoiceId, text: string, device = 'desktop'): AnyOp =>
-  makeOp('Comment', { text }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock }, Date.now()) as AnyOp;
+const commentOn = (view: FoldedInvoice, invoiceId: InvoiceId, text: string, device = 'desktop', signingKey?: KeyBinding): AnyOp =>
+  makeOp('Comment', { text }, { invoiceId, device, heads: view.heads, latestClock: view.latestClock, ...(signingKey ? { signingKey } : {}) }, Date.now()) as AnyOp;
 
 describe('device keys published with the WebID', () => {
   it("every device's key is in its business's WebID profile, as a Multikey with the device's label", async () => {
@@ -76,20 +94,26 @@ describe('device keys published with the WebID', () => {
 });
 
 describe("ops in a party's container that its devices did not sign", () => {
-  it('are rejected with their reasons: unsigned, signed with an unknown key, signed with the counterparty key', async () => {
+  it('are rejected with their reasons: unsigned, signed with an unknown key (declared by the op itself or not), signed with the counterparty key', async () => {
     const { invoiceId, devices } = await pricedInvoice('INV-SIG-FORGED');
     const buyerContainer = opsContainerOf(pods.buyer.podRoot, invoiceId);
     const view = await devices.bd.view(invoiceId);
     const unsigned = commentOn(view, invoiceId, 'written with the pod credentials, not signed');
     const stranger = opSigner(generateDeviceKey()).sign(commentOn(view, invoiceId, 'signed with a key nobody published')) as AnyOp;
     const counterparty = devices.signers.sd.sign(commentOn(view, invoiceId, "signed with the seller's key")) as AnyOp;
-    for (const op of [unsigned, stranger, counterparty]) {
+    const fresh = opSigner(generateDeviceKey());
+    const declaring = fresh.sign(commentOn(view, invoiceId, 'a fresh key declared as the buyer key', 'desktop', { controller: pods.buyer.webId, key: fresh.publicKeyMultibase })) as AnyOp;
+    for (const op of [unsigned, stranger, counterparty, declaring]) {
       expect(await putImmutable(pods.buyer.devices.desktop.fetch, `${buyerContainer}${op.id}`, opToTurtle(op))).toBe('created');
     }
     for (const device of [devices.sd, devices.bm]) {
       const { invoice } = await device.sync(invoiceId);
       expect(entryOf(invoice, unsigned)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('it is not signed') });
       expect(entryOf(invoice, stranger)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('no participant has published with its WebID (unknown key)') });
+      expect(entryOf(invoice, declaring)).toMatchObject({
+        state: 'rejected',
+        reason: expect.stringContaining('(unknown key), declared by the op itself but vouched for by no other participant'),
+      });
       expect(entryOf(invoice, counterparty)).toMatchObject({
         state: 'rejected',
         reason: expect.stringContaining(`signed with a key of ${pods.seller.webId} (device desktop) but was read from the op container of ${pods.buyer.webId}`),
@@ -109,6 +133,8 @@ describe('a revoked device', () => {
     // Every key labelled "mobile" (this file's earlier invoices made some too) is revoked.
     expect(revoked.length).toBeGreaterThan(0);
     expect(revoked.every((key) => key.label === 'mobile' && key.revoked)).toBe(true);
+    // A device reads a profile it has read before once the keys' time to live is over: a revocation takes that long.
+    clockAhead += KEY_TTL_MS;
     // The stolen mobile has not heard of the revocation: it writes as before, and its own fold accepts it.
     const later = (await devices.bm.write(invoiceId, 'AddToCart', { product: 'gold', quantity: 100 })).op;
     for (const device of [devices.sd, devices.bd]) {
@@ -122,7 +148,7 @@ describe('a revoked device', () => {
 });
 
 describe('evidence outlives deletion', () => {
-  it('after the seller shipped, the buyer deletes its Accept and then all its ops: every seller device, a new one and a tax authority still fold "shipped"', async () => {
+  it('after the seller shipped, the buyer deletes its Accept, then all its ops and its device keys from its profile: every seller device, a new one and a tax authority still fold "shipped"', async () => {
     const { invoiceId, devices } = await pricedInvoice('INV-SIG-EVIDENCE');
     await devices.sd.propose(invoiceId);
     await devices.bd.sync(invoiceId);
@@ -150,6 +176,11 @@ describe('evidence outlives deletion', () => {
     for (const member of listing.notModified ? [] : listing.members) await deleteFromBuyerPod(member);
     const emptied = await listContainer(pods.buyer.devices.desktop.fetch, buyerContainer);
     expect(emptied.notModified ? -1 : emptied.members.length).toBe(0);
+    // Not a revocation: the keys are gone from the profile, as if never published. The buyer's first op declared its
+    // key, and the seller's signed ops built on it, so the key still verifies the buyer's ops (its Accept above all).
+    await removeDeviceKeys(pods.buyer.devices.desktop.fetch, pods.buyer.webId);
+    expect(await readPublishedKeys(fetch, pods.buyer.webId)).toEqual([]);
+    clockAhead += KEY_TTL_MS; // the seller's devices read the emptied profile too
 
     const tablet = signingReplica(pods.seller, await loginNewDevice(pods.seller.server, { email: pods.seller.email, password: pods.seller.password, podName: pods.seller.podName }, 'seller-tablet'), 'tablet').replica;
     const taxOffice = signingReplica(pods.stranger, pods.stranger.devices.desktop, 'auditor').replica;
@@ -157,6 +188,7 @@ describe('evidence outlives deletion', () => {
     views.push((await tablet.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
     views.push((await taxOffice.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
     for (const view of views) {
+      expect(view.rejected).toEqual([]);
       expect(view.status).toBe('shipped');
       expect(view.agreement?.acceptOpId).toBe(accept.id);
       expect(view.agreement?.termsHash).toBe(before.agreement?.termsHash);
@@ -164,5 +196,9 @@ describe('evidence outlives deletion', () => {
       expect(view.items).toEqual(before.items);
       expect(view.totals).toEqual(before.totals);
     }
+    // The seller's evidence bundle still lists the buyer's (deleted) keys, and a third party verifies it offline.
+    const verdict = verifyBundle(await devices.sd.evidenceBundle(invoiceId));
+    expect(verdict.ok && verdict.invoice.status).toBe('shipped');
+    expect(verdict.ok && verdict.trust.filter((one) => one.webId === pods.buyer.webId).every((one) => one.basis === 'vouched')).toBe(true);
   });
 });
