@@ -105,6 +105,11 @@ describe('fedinvoice CLI', () => {
     // and reads its published keys (a revocation must be seen): 3 requests per participant when nothing is new.
     expect(verbose.err).toContain('6 HTTP request(s), 0 new op(s)');
     expect(verbose.err.match(/^ {2}unchanged \S+\/(ops|evidence)\/ \(\+0\)$/gm)).toHaveLength(4);
+    // A short command asks the change feed on each participant's pod (304 when nothing changed) and crawls nothing.
+    await cli('show', '0001-03', '--profile', 'buyer-desktop');
+    const warmShow = await cli('show', '0001-03', '--profile', 'buyer-desktop', '--verbose');
+    expect(warmShow.err).toBe('2 HTTP request(s), 0 new op(s)');
+    expect(warmShow.out).toContain('Michiel');
   });
 
   it('one profile, two roles: the seller of 0001-03 is the buyer of PO-77, and LOCAL DENY follows the invoice', async () => {
