@@ -340,9 +340,12 @@ export class Replica {
    * share (made by different creators) is refused with the candidates, so that a person picks one.
    */
   async resolveInvoice(keyOrNumber: string): Promise<InvoiceId> {
-    const refs = await this.options.store.listInvoices();
-    if (refs.some((ref) => ref.invoiceId === keyOrNumber)) return keyOrNumber as InvoiceId;
-    const matches = refs.filter((ref) => numberOfKey(ref.invoiceId) === keyOrNumber);
+    const store = this.options.store;
+    if (isInvoiceId(keyOrNumber) && (await store.getInvoice(keyOrNumber))) return keyOrNumber;
+    // Only the invoices with that number have their references read: a device may hold thousands.
+    const ids = (await store.invoiceIds?.()) ?? (await store.listInvoices()).map((ref) => ref.invoiceId);
+    const numbered = await Promise.all(ids.filter((id) => numberOfKey(id) === keyOrNumber).map((id) => store.getInvoice(id)));
+    const matches = numbered.filter((ref): ref is InvoiceRef => ref !== undefined);
     if (matches.length === 1) return matches[0]!.invoiceId;
     if (matches.length > 1) {
       const lines = matches.map((ref) => `  ${ref.invoiceId}  (created at ${ref.origin})`);
