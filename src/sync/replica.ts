@@ -727,8 +727,7 @@ export class Replica {
     const synced = new Map(jobs.map((job, i) => [job.invoiceId, results[i]!]));
     const invoices = await Promise.all(refs.map((ref) => (synced.has(ref.invoiceId) ? this.requireInvoice(ref.invoiceId) : ref)));
     // Every invoice a feed names was synced: its entries are handled unless a container of it was stale.
-    for (const read of reads) feeds[read.feed] = handledState(read, (invoiceId) => !staleIn(synced.get(invoiceId)));
-    await this.options.store.saveFeeds(feeds);
+    await this.saveFeedStates(feeds, reads, (invoiceId) => !staleIn(synced.get(invoiceId)));
     const unusable = reads.filter((read) => read.outcome === 'absent' || read.outcome === 'failed');
     return { synced, invoices, feeds: { read: reads.length, unusable }, outbox, requests: this.requestCount - startRequests };
   }
@@ -754,8 +753,7 @@ export class Replica {
     const named = plan.whole.length > 0 || plan.targeted.length > 0;
     const where = plan.targeted[0] ? { pods: plan.targeted[0].pods } : {};
     const result = named ? await this.sync(invoiceId, where) : await this.unchanged(ref, pushed);
-    for (const read of reads) feeds[read.feed] = handledState(read, (named) => named === invoiceId && !staleIn(result));
-    await this.options.store.saveFeeds(feeds);
+    await this.saveFeedStates(feeds, reads, (named) => named === invoiceId && !staleIn(result));
     const outbox = { ...result.outbox, pushed: pushed.pushed + result.outbox.pushed };
     return { ...result, outbox, requests: this.requestCount - startRequests };
   }
@@ -764,6 +762,17 @@ export class Replica {
   private async unchanged(ref: InvoiceRef, outbox: OutboxReport): Promise<SyncResult> {
     const { invoice } = await this.latest(ref);
     return { invoice, containers: [], outbox: { ...outbox, pushed: 0 }, requests: 0, newOps: 0 };
+  }
+
+  /** Keeps each feed's state once its news was acted on; written only when one changed (every 304: nothing to write). */
+  private async saveFeedStates(feeds: Record<string, FeedState>, reads: readonly FeedRead[], handled: (id: InvoiceId) => boolean) {
+    let changed = false;
+    for (const read of reads) {
+      const state = handledState(read, handled);
+      changed ||= state !== feeds[read.feed];
+      feeds[read.feed] = state;
+    }
+    if (changed) await this.options.store.saveFeeds(feeds);
   }
 
   /** The feed meant for this device on each pod, read at once (conditionally), and what each says of its pod. */
