@@ -4,8 +4,9 @@
  *
  *   node -e 0           the floor: starting Node and exiting, measured in the same rounds
  *   --help              start-up alone (parse, print, exit; no device code is loaded)
- *   show (warm)         log in, sync an invoice this device already holds (conditional requests), fold, print
- *   comment (warm)      a write: the same sync, then one op PUT to the device's own pod
+ *   show (warm)         the kept access token, the change feed on each participant's pod (one conditional request
+ *                       each, in parallel: nothing changed, so no crawl), fold, print
+ *   comment (warm)      a write: the same check, then one op PUT to the device's own pod, then its feed entries
  *   show, from source   the same show through tsx (what bin/fedinvoice falls back to without a fresh build)
  *
  * Each figure is the median wall time of its runs, interleaved round by round with the floor's so that a busy

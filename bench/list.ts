@@ -127,7 +127,10 @@ try {
       });
       await store.appendOps(invoiceId, ops.map(({ op, container }) => ({ op, container: container as typeof ownContainer })));
       const seen = (container: string, op: AnyOp) => ({ etag: null, seen: [`${container}${op.id}`], refused: [], lastSuccess: null, error: null });
-      await store.saveContainerStates(invoiceId, { [ops[0]!.container]: seen(ops[0]!.container, ops[0]!.op) });
+      // The seller's own op container was crawled too (a device that joined an invoice has): still empty, and known
+      // to be, so that a sync limited to the customer's pod does not crawl it as a container never seen.
+      const crawledEmpty = { etag: null, seen: [], refused: [], lastSuccess: null, error: null };
+      await store.saveContainerStates(invoiceId, { [ops[0]!.container]: seen(ops[0]!.container, ops[0]!.op), [ownContainer]: crawledEmpty });
     }
     const feeds: Record<string, { etag: null; seen: string[] }> = {};
     for (const { invoiceId, customer, ops } of generated) {

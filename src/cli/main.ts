@@ -112,11 +112,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return result.invoices;
   };
 
-  /** Every write first syncs (so its deps name what the device can see), then writes and pushes. */
+  /**
+   * Every write first brings the invoice up to date (so its deps name what the device can see): through the change
+   * feeds, one conditional request per participant's pod when nothing changed; then writes and pushes.
+   */
   async function writeWith(invoice: string, write: (replica: Replica, invoiceId: InvoiceId) => Promise<WriteResult>) {
     await withDevice(async ({ replica }) => {
       const invoiceId = await replica.resolveInvoice(invoice);
-      printSync(await replica.sync(invoiceId));
+      printSync(await replica.syncChanged(invoiceId));
       printWrite(await write(replica, invoiceId), replica);
     });
   }
@@ -139,7 +142,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const admit = (invoice: string, payload: PayloadByType['AddParticipant']) =>
     withDevice(async ({ replica }) => {
       const invoiceId = await replica.resolveInvoice(invoice);
-      printSync(await replica.sync(invoiceId));
+      printSync(await replica.syncChanged(invoiceId));
       // A pod root stands for the participant's folder of this invoice on it, as every participant's folder is named.
       const container = splitOpsContainer(payload.container) ? payload.container : (await loadReplica()).opsContainerOf(payload.container.replace(/\/?$/, '/'), invoiceId);
       const result = await replica.write(invoiceId, 'AddParticipant', { ...payload, container });
@@ -254,23 +257,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('show <invoice>')
-    .description('crawl both pods, fold, and print the invoice')
+    .description('bring the invoice up to date (through the change feeds: a crawl only if one names it), fold, and print it')
     .option('--offline', 'do not touch the network: fold what this device holds')
     .action(async (invoice: string, options: { offline?: boolean }) => {
       await withDevice(async ({ replica }) => {
         const invoiceId = await replica.resolveInvoice(invoice);
-        const folded = options.offline ? await replica.view(invoiceId) : await (async () => {
-          const result = await replica.sync(invoiceId);
-          printSync(result);
-          return result.invoice;
-        })();
+        const folded = options.offline ? await replica.view(invoiceId) : await syncedView(replica, invoiceId);
         io.stdout(globals().json ? JSON.stringify(folded, null, 2) : formatInvoice(folded));
       });
     });
 
   program
     .command('sync [invoice]')
-    .description('push the outbox and fetch what is new (every known invoice if none is named)')
+    .description('push the outbox and crawl every participant\'s containers, whatever the change feeds say (every known invoice if none is named)')
     .action(async (invoice: string | undefined) => {
       await withDevice(async ({ replica }) => {
         const ids = invoice ? [await replica.resolveInvoice(invoice)] : (await replica.listInvoices()).local.map((ref) => ref.invoiceId);
@@ -319,9 +318,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('every op with author, device, time, and whether it was accepted, rejected (why) or pending')
     .action(async (invoice: string) => {
       await withDevice(async ({ replica }) => {
-        const result = await replica.sync(await replica.resolveInvoice(invoice));
-        printSync(result);
-        io.stdout(globals().json ? JSON.stringify(result.invoice.log, null, 2) : formatLog(result.invoice.log));
+        const folded = await syncedView(replica, await replica.resolveInvoice(invoice));
+        io.stdout(globals().json ? JSON.stringify(folded.log, null, 2) : formatLog(folded.log));
       });
     });
 
@@ -357,8 +355,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       });
     });
 
+  /** The invoice brought up to date through the change feeds (a crawl only when one names it). */
   async function syncedView(replica: Replica, invoiceId: InvoiceId) {
-    const result = await replica.sync(invoiceId);
+    const result = await replica.syncChanged(invoiceId);
     printSync(result);
     return result.invoice;
   }

@@ -5,8 +5,8 @@ import type { DeviceSession } from './session.ts';
 /**
  * Logs a device profile in the way it was made: its stored browser session (refreshed without a browser; a new
  * refresh token is written back to the profile at `path`), or its client credentials. With `cacheFile`, client
- * credentials reuse the access token kept there (cached-session.ts): a warm command makes no login request. The
- * login libraries load only on the branch that needs them, so a warm command never loads the OpenID client.
+ * credentials reuse the access token kept there (session.ts): a warm command makes no login request. The browser
+ * login's library loads only on its branch, so a command of a client-credentials device never loads it.
  */
 export async function loginProfile(profile: DeviceProfile, path: string, cacheFile?: string): Promise<DeviceSession> {
   const { session, clientId, clientSecret } = profile;
@@ -26,6 +26,5 @@ export async function loginProfile(profile: DeviceProfile, path: string, cacheFi
   }
   if (clientId === undefined || clientSecret === undefined) throw new FedinvoiceError(`${path} holds no login; run fedinvoice login --profile ${profile.name} again.`);
   const credentials = { clientId, clientSecret, oidcIssuer: profile.oidcIssuer, webId: profile.webId };
-  if (cacheFile) return (await import('./cached-session.ts')).openCachedSession(credentials, cacheFile);
-  return (await import('./session.ts')).loginDevice(credentials);
+  return (await import('./session.ts')).loginDevice(credentials, cacheFile ? { cacheFile } : {});
 }

@@ -22,9 +22,14 @@ export class FileDeviceStore implements DeviceStore {
   }
 
   async listInvoices(): Promise<InvoiceRef[]> {
-    const names = await readdir(join(this.dir, 'invoices')).catch(() => [] as string[]);
-    const refs = await Promise.all(names.filter(isInvoiceId).sort().map((name) => this.getInvoice(name)));
+    const refs = await Promise.all((await this.invoiceIds()).map((name) => this.getInvoice(name)));
     return refs.filter((ref): ref is InvoiceRef => ref !== undefined);
+  }
+
+  /** The invoice folders' names: a folder whose reference was never written is among them (listInvoices skips it). */
+  async invoiceIds(): Promise<InvoiceId[]> {
+    const names = await readdir(join(this.dir, 'invoices')).catch(() => [] as string[]);
+    return names.filter(isInvoiceId).sort();
   }
 
   async getInvoice(invoiceId: InvoiceId): Promise<InvoiceRef | undefined> {

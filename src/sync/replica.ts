@@ -22,7 +22,7 @@ import { isRetryable } from '../pod/http-error.ts';
 import { namedContainers, type PublishedKey, type SignaturePolicy } from '../model/signatures.ts';
 import { packResource } from './packs.ts';
 import { ParticipantKeys } from './participant-keys.ts';
-import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type InvoiceRef, type InvoiceSummary } from './store.ts';
+import { emptyContainerState, markSeen, type ContainerState, type DeviceStore, type FeedState, type InvoiceRef, type InvoiceSummary } from './store.ts';
 
 export type { OutboxReport } from './outbox.ts';
 
@@ -106,6 +106,12 @@ export interface RefreshResult {
 /** Options of one sync: `pods` limits the crawl to the containers on those pods (and participants never crawled). */
 export interface SyncOptions {
   readonly pods?: readonly string[];
+}
+
+/** The feeds read for some pods, and what each says of its pod. */
+interface FeedReads {
+  readonly reads: FeedRead[];
+  readonly news: Map<string, FeedNews>;
 }
 
 /** Feeds read at once, and invoices synced at once, by `refresh`. */
@@ -327,9 +333,12 @@ export class Replica {
    * share (made by different creators) is refused with the candidates, so that a person picks one.
    */
   async resolveInvoice(keyOrNumber: string): Promise<InvoiceId> {
-    const refs = await this.options.store.listInvoices();
-    if (refs.some((ref) => ref.invoiceId === keyOrNumber)) return keyOrNumber as InvoiceId;
-    const matches = refs.filter((ref) => numberOfKey(ref.invoiceId) === keyOrNumber);
+    const store = this.options.store;
+    if (isInvoiceId(keyOrNumber) && (await store.getInvoice(keyOrNumber))) return keyOrNumber;
+    // Only the invoices with that number have their references read: a device may hold thousands.
+    const ids = (await store.invoiceIds?.()) ?? (await store.listInvoices()).map((ref) => ref.invoiceId);
+    const numbered = await Promise.all(ids.filter((id) => numberOfKey(id) === keyOrNumber).map((id) => store.getInvoice(id)));
+    const matches = numbered.filter((ref): ref is InvoiceRef => ref !== undefined);
     if (matches.length === 1) return matches[0]!.invoiceId;
     if (matches.length > 1) {
       const lines = matches.map((ref) => `  ${ref.invoiceId}  (created at ${ref.origin})`);
@@ -718,20 +727,68 @@ export class Replica {
     const refs = await this.options.store.listInvoices();
     const feeds = await this.options.store.loadFeeds();
     const pods = [...new Set(refs.flatMap((ref) => ref.participantPods ?? []))].sort();
-    const reads = await inParallel(pods, (pod) => {
-      const feed = feedOf(pod, this.identity.webId);
-      return readFeed(this.fetch, feed, feeds[feed] ?? emptyFeedState());
-    });
-    const news = new Map<string, FeedNews>(pods.map((pod, i) => [pod, newsOf(reads[i]!)]));
+    const { reads, news } = await this.readFeeds(pods, feeds);
     const plan = planRefresh(refs.map((ref) => ({ invoiceId: ref.invoiceId, pods: ref.participantPods ?? null })), news);
     const jobs = [...plan.whole.map((invoiceId) => ({ invoiceId, pods: undefined })), ...plan.targeted];
     const results = await inParallel(jobs, (job) => this.sync(job.invoiceId, job.pods ? { pods: job.pods } : {}));
     const synced = new Map(jobs.map((job, i) => [job.invoiceId, results[i]!]));
     const invoices = await Promise.all(refs.map((ref) => (synced.has(ref.invoiceId) ? this.requireInvoice(ref.invoiceId) : ref)));
-    for (const read of reads) feeds[read.feed] = handledState(read, synced);
-    await this.options.store.saveFeeds(feeds);
+    // Every invoice a feed names was synced: its entries are handled unless a container of it was stale.
+    await this.saveFeedStates(feeds, reads, (invoiceId) => !staleIn(synced.get(invoiceId)));
     const unusable = reads.filter((read) => read.outcome === 'absent' || read.outcome === 'failed');
     return { synced, invoices, feeds: { read: reads.length, unusable }, outbox, requests: this.requestCount - startRequests };
+  }
+
+  /**
+   * One invoice brought up to date at the cost of one conditional request per participant's pod when nothing changed
+   * (what a short command needs): the feeds meant for this device on those pods are read, and the invoice is synced,
+   * on the pods whose feeds named it, only if one did. Without usable feeds (absent, failed, or pods not recorded
+   * yet) it is synced whole, as `sync` does. Entries naming other invoices stay new for the next `refresh`.
+   */
+  async syncChanged(invoiceId: InvoiceId): Promise<SyncResult> {
+    const startRequests = this.requestCount;
+    const ref = await this.requireInvoice(invoiceId);
+    const pods = ref.participantPods;
+    if (!pods) return this.sync(invoiceId);
+    // Pushed before the feeds are loaded: a push records this device's own entries as seen in them.
+    await this.loadKeys();
+    await this.ensureKeyPublished();
+    const pushed = await this.pushOutbox(invoiceId);
+    const feeds = await this.options.store.loadFeeds();
+    const { reads, news } = await this.readFeeds(pods, feeds);
+    const plan = planRefresh([{ invoiceId, pods }], news);
+    const named = plan.whole.length > 0 || plan.targeted.length > 0;
+    const where = plan.targeted[0] ? { pods: plan.targeted[0].pods } : {};
+    const result = named ? await this.sync(invoiceId, where) : await this.unchanged(ref, pushed);
+    await this.saveFeedStates(feeds, reads, (named) => named === invoiceId && !staleIn(result));
+    const outbox = { ...result.outbox, pushed: pushed.pushed + result.outbox.pushed };
+    return { ...result, outbox, requests: this.requestCount - startRequests };
+  }
+
+  /** The sync of an invoice no feed named: the fold of what this device holds, no crawl. */
+  private async unchanged(ref: InvoiceRef, outbox: OutboxReport): Promise<SyncResult> {
+    const { invoice } = await this.latest(ref);
+    return { invoice, containers: [], outbox: { ...outbox, pushed: 0 }, requests: 0, newOps: 0 };
+  }
+
+  /** Keeps each feed's state once its news was acted on; written only when one changed (every 304: nothing to write). */
+  private async saveFeedStates(feeds: Record<string, FeedState>, reads: readonly FeedRead[], handled: (id: InvoiceId) => boolean) {
+    let changed = false;
+    for (const read of reads) {
+      const state = handledState(read, handled);
+      changed ||= state !== feeds[read.feed];
+      feeds[read.feed] = state;
+    }
+    if (changed) await this.options.store.saveFeeds(feeds);
+  }
+
+  /** The feed meant for this device on each pod, read at once (conditionally), and what each says of its pod. */
+  private async readFeeds(pods: readonly string[], feeds: Record<string, FeedState>): Promise<FeedReads> {
+    const reads = await inParallel(pods, (pod) => {
+      const feed = feedOf(pod, this.identity.webId);
+      return readFeed(this.fetch, feed, feeds[feed] ?? emptyFeedState());
+    });
+    return { reads, news: new Map<string, FeedNews>(pods.map((pod, i) => [pod, newsOf(reads[i]!)])) };
   }
 
   private async requireInvoice(invoiceId: InvoiceId): Promise<InvoiceRef> {
@@ -765,15 +822,16 @@ function summaryOf(invoice: FoldedInvoice, webId: WebId): InvoiceSummary {
 const newsOf = (read: FeedRead): FeedNews =>
   read.outcome === 'absent' || read.outcome === 'failed' ? { usable: false } : { usable: true, changed: new Set(read.entries.keys()) };
 
+const staleIn = (result: SyncResult | undefined): boolean => result?.containers.some((report) => report.outcome === 'stale') ?? false;
+
 /**
- * A feed's state once a refresh is done: its new entries count as handled when their invoice synced without a stale
- * container (or is not known here); otherwise they stay new, and the next refresh lists the feed in full again.
+ * A feed's state once its news was acted on: the new entries of the invoices `handled` says were dealt with count as
+ * seen; the others stay new, and the next read lists the feed in full again (no ETag) to find them.
  */
-function handledState(read: FeedRead, synced: ReadonlyMap<InvoiceId, SyncResult>): FeedRead['state'] {
+function handledState(read: FeedRead, handled: (invoiceId: InvoiceId) => boolean): FeedRead['state'] {
   const unhandled = new Set<string>();
   for (const [invoiceId, entries] of read.entries) {
-    const result = synced.get(invoiceId);
-    if (result?.containers.some((report) => report.outcome === 'stale')) for (const entry of entries) unhandled.add(entry);
+    if (!handled(invoiceId)) for (const entry of entries) unhandled.add(entry);
   }
   if (unhandled.size === 0) return read.state;
   return { etag: null, seen: read.state.seen.filter((entry) => !unhandled.has(entry)) };

@@ -46,6 +46,10 @@ const checks: Record<string, (store: DeviceStore) => Promise<void>> = {
     await store.saveInvoice({ ...ref, invoiceId: asInvoiceId('INV-A') });
     same(await store.getInvoice(invoiceId), ref, 'getInvoice gives back what saveInvoice saved');
     same((await store.listInvoices()).map((r) => r.invoiceId), ['INV-A', 'INV-S'], 'listInvoices is sorted by invoice id');
+    if (store.invoiceIds) {
+      const ids = await store.invoiceIds();
+      assert.ok(['INV-A', 'INV-S'].every((id) => ids.includes(asInvoiceId(id))), 'invoiceIds (optional) names every invoice listInvoices gives');
+    }
   },
 
   'keeps every op once, with its container, and per invoice': async (store) => {

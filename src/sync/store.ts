@@ -70,6 +70,11 @@ export interface OutboxEntry {
 
 export interface DeviceStore {
   listInvoices(): Promise<InvoiceRef[]>;
+  /**
+   * Optional: the ids of the invoices that may have a reference here, without reading the references (a superset of
+   * listInvoices' ids). A command resolving an invoice number on a device with many invoices reads these instead.
+   */
+  invoiceIds?(): Promise<InvoiceId[]>;
   getInvoice(invoiceId: InvoiceId): Promise<InvoiceRef | undefined>;
   saveInvoice(ref: InvoiceRef): Promise<void>;
 
@@ -133,6 +138,9 @@ export class MemoryDeviceStore implements DeviceStore {
 
   async listInvoices(): Promise<InvoiceRef[]> {
     return [...this.invoices.values()].sort((a, b) => (a.invoiceId < b.invoiceId ? -1 : 1));
+  }
+  async invoiceIds(): Promise<InvoiceId[]> {
+    return [...this.invoices.keys()].sort();
   }
   async getInvoice(invoiceId: InvoiceId): Promise<InvoiceRef | undefined> {
     return this.invoices.get(invoiceId);

@@ -106,6 +106,11 @@ describe('fedinvoice CLI', () => {
     // for 10 minutes (KEY_TTL_MS), so this sync reads no profile (it read one per participant, 6 requests, before).
     expect(verbose.err).toContain('4 HTTP request(s), 0 new op(s)');
     expect(verbose.err.match(/^ {2}unchanged \S+\/(ops|evidence)\/ \(\+0\)$/gm)).toHaveLength(4);
+    // A short command asks the change feed on each participant's pod (304 when nothing changed) and crawls nothing.
+    await cli('show', '0001-03', '--profile', 'buyer-desktop');
+    const warmShow = await cli('show', '0001-03', '--profile', 'buyer-desktop', '--verbose');
+    expect(warmShow.err).toBe('2 HTTP request(s), 0 new op(s)');
+    expect(warmShow.out).toContain('Michiel');
   });
 
   it('writes an evidence bundle that verify checks offline, saying what each key rests on; a pin the bundle does not meet fails', async () => {

@@ -89,6 +89,37 @@ describe('refresh: many invoices, cost by what changed', { timeout: 180_000 }, (
     expect(own.synced.size).toBe(0);
   });
 
+  it('one invoice (a short command): one request per participant pod when nothing changed; a change crawled there alone; other news left for refresh', async () => {
+    await seller.refresh();
+    const quiet = await seller.syncChanged(invoices[0]!);
+    expect(quiet.requests).toBe(2); // the feeds on the buyer's pod and the seller's own, both 304
+    expect([quiet.containers, quiet.newOps]).toEqual([[], 0]);
+    expect(quiet.invoice.invoiceId).toBe(invoices[0]);
+
+    await buyer.write(invoices[0]!, 'Comment', { text: 'about A-1' });
+    await buyer.write(invoices[2]!, 'Comment', { text: 'about A-3' });
+    const changed = await seller.syncChanged(invoices[0]!);
+    expect(changed.containers.map((c) => c.container)).toEqual([buyer.ownContainer(invoices[0]!)]);
+    expect(changed.newOps).toBe(1);
+    expect(await comments(seller, invoices[0]!)).toBe(1);
+    // The entry naming A-3 was read but not acted on: the next refresh still syncs A-3, and only it.
+    const refreshed = await seller.refresh();
+    expect([...refreshed.synced.keys()]).toEqual([invoices[2]]);
+    expect(await comments(seller, invoices[2]!)).toBe(1);
+    expect((await seller.syncChanged(invoices[0]!)).requests).toBe(2);
+  });
+
+  it('one invoice whose pods this device never recorded (data of the earlier layout): synced whole, as sync does', async () => {
+    const store = new MemoryDeviceStore();
+    const fresh = new Replica({ store, fetch: pods.seller.devices.desktop.fetch, identity: { webId: pods.seller.webId, podRoot: pods.seller.podRoot, device: 'desktop' } });
+    await fresh.joinInvoice(invoices[1]!, buyer.ownContainer(invoices[1]!));
+    const { participantPods: _pods, ...legacy } = (await store.getInvoice(invoices[1]!))!;
+    await store.saveInvoice(legacy);
+    const whole = await fresh.syncChanged(invoices[1]!);
+    expect(whole.containers.map((c) => c.container).sort()).toEqual([buyer.ownContainer(invoices[1]!), fresh.ownContainer(invoices[1]!)].sort());
+    expect((await store.getInvoice(invoices[1]!))!.participantPods).toEqual([pods.buyer.podRoot, pods.seller.podRoot].sort());
+  });
+
   it('a server without ETags: still one request per feed, and still every change', async () => {
     const noEtags = replicaOf(pods.seller, 'desktop', withoutEtags(pods.seller.devices.desktop.fetch));
     for (const [i, invoiceId] of invoices.entries()) await noEtags.joinInvoice(invoiceId, (i < 3 ? buyer : customer).ownContainer(invoiceId));

@@ -33,6 +33,13 @@ class StickyStore extends MemoryDeviceStore {
   override async dequeue(_opId: OpId): Promise<void> {}
 }
 
+/** Names no invoice among its ids, so a command could never resolve an invoice number. */
+class IdlessStore extends MemoryDeviceStore {
+  override async invoiceIds(): Promise<never[]> {
+    return [];
+  }
+}
+
 describe('runDeviceStoreTests', () => {
   it('passes every check on a correct store', async () => {
     const result = await verdicts(async () => new MemoryDeviceStore());
@@ -49,5 +56,7 @@ describe('runDeviceStoreTests', () => {
     expect(labels['keeps the batch label of ops queued together, ordered by op id']).toMatch(/^fail: the batch label is kept/);
     const sticky = await verdicts(async () => new StickyStore());
     expect(sticky['queues, lists (oldest first, per invoice) and dequeues outbox entries']).toMatch(/^fail: dequeue removes the op/);
+    const idless = await verdicts(async () => new IdlessStore());
+    expect(idless['saves, finds and lists invoice references']).toMatch(/^fail: invoiceIds \(optional\) names every invoice/);
   });
 });
