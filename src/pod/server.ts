@@ -176,9 +176,22 @@ async function startReserved(
   wrapListenOnce();
   try {
     if (options.notifications === false) config = await withoutNotifications(config);
-    app = await createCssApp({ config, shorthand, keep: config === CSS_CONFIG_FILE || config === CSS_CONFIG_MEMORY });
-    pending.captured = (s) => (server = s);
-    await app.start();
+    const keep = config === CSS_CONFIG_FILE || config === CSS_CONFIG_MEMORY;
+    for (let attempt = 1; ; attempt++) {
+      app = await createCssApp({ config, shorthand, keep });
+      pending.captured = (s) => (server = s);
+      try {
+        await app.start();
+        break;
+      } catch (error) {
+        // A file-backed pod stopped a moment ago in this process may still finish requests it had taken, and their
+        // lock files land in the folder CSS's start clears (ENOTEMPTY). Once they are done, the start succeeds.
+        if (attempt === 5 || (error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
+        await app.stop().catch(() => undefined);
+        app = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
     if (!server) throw new PodServerError(`The pod server on port ${port} did not open its HTTP listener.`);
     await waitListening(server, port, listenHost);
   } catch (error) {
