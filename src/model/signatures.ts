@@ -38,6 +38,13 @@ export interface PublishedKey {
 export interface SignaturePolicy {
   readonly keys: readonly PublishedKey[];
   readonly verify: VerifySignature;
+  /**
+   * Whose word counts for a key that is only declared: a device takes its own business's (its devices built on the
+   * declaration, so it verified the key then). A counterparty's word alone is not enough: it could declare a key of
+   * its own making in the other party's name and build on that. Absent (an offline verifier, which reports on whose
+   * word each key rests instead): any other participant's.
+   */
+  readonly vouchers?: ReadonlySet<WebId>;
 }
 
 const short = (text: string): string => `${text.slice(0, 12)}…`;
@@ -129,10 +136,11 @@ function signedFuture(ops: readonly AnyOp[]): (id: OpId) => AnyOp[] {
 /**
  * The keys a fold counts. A key the profile publishes counts as published (a revocation there still wins). A key
  * only declared (removed from the profile since, or never read) counts when an op declaring it lies in the causal
- * past of an op signed by a counted, unrevoked key of ANOTHER participant: that participant's device verified the
- * key when it built on the op. Whoever runs a party's pod can declare a fresh key as the party's; nobody else then
- * builds on it, so it does not count. A fixpoint over the declarations (a vouched key can vouch in turn), each round
- * judged from the keys counted before it, so the result is the same in any order.
+ * past of an op signed by a counted, unrevoked key of ANOTHER participant whose word the policy takes (`vouchers`):
+ * that participant's device verified the key when it built on the op. Whoever runs a party's pod can declare a fresh
+ * key as the party's; nobody whose word counts then builds on it, so it does not count. A fixpoint over the
+ * declarations (a vouched key can vouch in turn), each round judged from the keys counted before it, so the result is
+ * the same in any order.
  */
 export function trustedKeys(ops: readonly AnyOp[], policy: SignaturePolicy, participants: ReadonlySet<WebId>): TrustedKeys {
   const keys = new Map(policy.keys.map((key) => [key.key, key]));
@@ -148,7 +156,7 @@ export function trustedKeys(ops: readonly AnyOp[], policy: SignaturePolicy, part
   }
   const future = signedFuture(ops);
   for (let changed = pending.size > 0; changed; ) {
-    const vouchers = (declaration: Declaration) => voucherOf(declaration, keys, participants, policy.verify, future);
+    const vouchers = (declaration: Declaration) => voucherOf(declaration, keys, participants, policy, future);
     const vouched = [...pending].map(([key, declaration]) => [key, declaration, vouchers(declaration)] as const);
     changed = false;
     for (const [key, declaration, voucher] of vouched) {
@@ -160,7 +168,12 @@ export function trustedKeys(ops: readonly AnyOp[], policy: SignaturePolicy, part
     }
   }
   for (const [key, declaration] of pending) {
-    const why = 'vouched for by no other participant: no signed op of another participant builds on its declaration';
+    const why =
+      policy.vouchers === undefined
+        ? 'vouched for by no other participant: no signed op of another participant builds on its declaration'
+        : `vouched for by no participant whose word this device takes (${[...policy.vouchers].sort().join(', ')}): ` +
+          "a key only declared, gone from its WebID profile or never there, counts when this device's own business built on its " +
+          'declaration, as a counterparty could otherwise declare a key of its own making in another party’s name';
     unvouched.set(key, { declaredBy: declaration.ops.map((op) => op.id).sort(), why });
   }
   return { keys, unvouched };
@@ -171,10 +184,10 @@ function voucherOf(
   declaration: Declaration,
   keys: ReadonlyMap<string, PublishedKey>,
   participants: ReadonlySet<WebId>,
-  verify: VerifySignature,
+  policy: SignaturePolicy,
   future: (id: OpId) => AnyOp[],
 ): WebId | null {
-  return vouchersOf(declaration, keys, participants, verify, future)[0] ?? null;
+  return vouchersOf(declaration, keys, participants, policy, future)[0] ?? null;
 }
 
 /** The other participants, sorted, whose unrevoked keys in `keys` signed an op that has the declaration in its causal past. */
@@ -182,7 +195,7 @@ function vouchersOf(
   declaration: Declaration,
   keys: ReadonlyMap<string, PublishedKey>,
   participants: ReadonlySet<WebId>,
-  verify: VerifySignature,
+  { verify, vouchers }: SignaturePolicy,
   future: (id: OpId) => AnyOp[],
 ): WebId[] {
   const controller = [...declaration.controllers][0]!;
@@ -192,7 +205,7 @@ function vouchersOf(
     for (const op of future(declaring.id)) {
       const key = keys.get(op.proof!.key);
       if (key === undefined || key.revoked || key.controller === controller || found.has(key.controller)) continue;
-      if (!participants.has(key.controller)) continue;
+      if (!participants.has(key.controller) || (vouchers !== undefined && !vouchers.has(key.controller))) continue;
       if (verify(key.key, signedText(op.id), op.proof!.value)) found.add(key.controller);
     }
   }
@@ -212,7 +225,7 @@ export function declaredKeyVouchers(
   const future = signedFuture(ops);
   const out = new Map<string, WebId[]>();
   for (const [key, declaration] of declarationsOf(ops, policy.verify)) {
-    out.set(key, vouchersOf(declaration, keys, participants, policy.verify, future));
+    out.set(key, vouchersOf(declaration, keys, participants, policy, future));
   }
   return out;
 }

@@ -2,7 +2,8 @@
  * The device keys a signing replica knows of the participants, and when it read each WebID profile. A profile is read
  * when the replica first meets the WebID, when an op arrives signed with (or declaring) a key it does not know yet,
  * and otherwise at most once per KEY_TTL_MS, so that revocations still arrive: a sync with nothing new costs no
- * profile reads. Kept in the device store, so the TTL holds across commands.
+ * profile reads. Kept in the device store, so the TTL holds across commands. A key a profile stops listing, without
+ * revoking it, stays known.
  */
 import type { WebId } from '../model/ids.ts';
 import type { AnyOp } from '../model/ops.ts';
@@ -65,7 +66,11 @@ export class ParticipantKeys {
       done.add(webId);
       const result = read[i]!;
       if (result.status !== 'fulfilled') return;
-      next = [...next.filter((key) => key.controller !== webId), ...result.value];
+      // A key gone from the profile without a revocation stays known: it still verifies what it signed, for the
+      // devices that saw it published (docs/signatures.md); a key published again takes its new state.
+      const listed = new Set(result.value.map((key) => key.key));
+      const retired = next.filter((key) => key.controller === webId && !listed.has(key.key));
+      next = [...next.filter((key) => key.controller !== webId), ...retired, ...result.value];
       stamps[webId] = now;
     });
     this.known = { keys: next, readAt: stamps };

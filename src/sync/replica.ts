@@ -177,7 +177,7 @@ export class Replica {
     const own = this.participantKeys.has(signer.publicKeyMultibase);
     const { webId: controller, device: label } = this.identity;
     const mine: PublishedKey = { key: signer.publicKeyMultibase, controller, label, revoked: false };
-    return { keys: own ? keys : [...keys, mine], verify: sharedVerifier };
+    return { keys: own ? keys : [...keys, mine], verify: sharedVerifier, vouchers: new Set([controller]) };
   }
 
   private async loadKeys(): Promise<void> {
@@ -317,7 +317,12 @@ export class Replica {
       throw new FedinvoiceError(`no CreateInvoice for ${invoiceId} could be read${result.containers[0]?.error ? `: ${result.containers[0].error}` : ''}`);
     }
     const me = participants.find((p) => p.webId === this.identity.webId);
-    if (!me) throw new FedinvoiceError(`invoice ${invoiceId} names ${buyer.webId} as its buyer and ${seller.webId} as its seller, not this device's WebID ${this.identity.webId}`);
+    if (!me) {
+      // An AddParticipant naming this business may be among the ops this device had to reject: say why, first.
+      const { rejected } = result.invoice;
+      const why = rejected.length > 0 ? `; ${rejected.length} of its ops were rejected on this device, the first because ${rejected[0]!.reason}` : '';
+      throw new FedinvoiceError(`invoice ${invoiceId} names ${buyer.webId} as its buyer and ${seller.webId} as its seller, not this device's WebID ${this.identity.webId}${why}`);
+    }
     if (me.container !== this.ownContainer(invoiceId)) {
       throw new FedinvoiceError(`invoice ${invoiceId} names ${me.container} as your ops' container, not your folder of this invoice ${this.ownContainer(invoiceId)}: refusing to write there`);
     }

@@ -113,6 +113,27 @@ describe('a key declared by its first op', () => {
     expect(entry(vouched, declaring)?.state).toBe('accepted');
   });
 
+  it("takes only its own business's word for a key only declared: a key the seller makes up in the buyer's name counts for nobody else", () => {
+    const n = negotiation();
+    const madeUp = deviceOf(BUYER, 'phone'); // made by the seller, declared as the buyer's, kept in the seller's evidence
+    const forged = signed(madeUp, 'AddToCart', { product: 'gold', quantity: 100 }, [n.later.op], 5, {
+      declare: bindingOf(madeUp),
+      container: evidenceContainerOf(SELLER.container),
+    });
+    const sellerVouch = signed(n.seller, 'Comment', { text: 'the seller builds on its own forgery' }, [forged.op], 6);
+    const ops = [...n.ops, forged, sellerVouch];
+    const keys = [published(n.seller), published(n.buyer)];
+    const viewOf = (reader: WebId) => fold(ops, { invoiceId, origin: SELLER.container, signatures: { keys, verify, vouchers: new Set([reader]) } });
+    const TAX_OFFICE = 'https://tax.example/profile/card#me' as WebId;
+    for (const reader of [BUYER.webId, TAX_OFFICE]) {
+      const view = viewOf(reader);
+      expect(entry(view, forged)).toMatchObject({ state: 'rejected', reason: expect.stringContaining(`vouched for by no participant whose word this device takes (${reader})`) });
+      expect(view.items.map((item) => item.productCode)).toEqual(['beans']);
+    }
+    // The seller's own devices take their business's word (what it built on, it verified then): the forgery fools only the forger.
+    expect(entry(viewOf(SELLER.webId), forged)?.state).toBe('accepted');
+  });
+
   it('chains: a key vouched for by a key that is itself only vouched for counts (a fixpoint)', () => {
     const n = negotiation();
     // Neither the buyer's nor the seller's key is published any more; a tax authority's is. The tax authority built on

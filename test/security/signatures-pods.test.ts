@@ -112,7 +112,7 @@ describe("ops in a party's container that its devices did not sign", () => {
       expect(entryOf(invoice, stranger)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('no participant has published with its WebID (unknown key)') });
       expect(entryOf(invoice, declaring)).toMatchObject({
         state: 'rejected',
-        reason: expect.stringContaining('(unknown key), declared by the op itself but vouched for by no other participant'),
+        reason: expect.stringContaining('(unknown key), declared by the op itself but vouched for by no participant whose word this device takes'),
       });
       expect(entryOf(invoice, counterparty)).toMatchObject({
         state: 'rejected',
@@ -148,7 +148,7 @@ describe('a revoked device', () => {
 });
 
 describe('evidence outlives deletion', () => {
-  it('after the seller shipped, the buyer deletes its Accept, then all its ops and its device keys from its profile: every seller device, a new one and a tax authority still fold "shipped"', async () => {
+  it(`after the seller shipped, the buyer deletes its Accept, then all its ops and its device keys from its profile: every seller device, new ones and a tax authority still fold "shipped"; a third party that never saw its keys does not take the seller's word for them`, async () => {
     const { invoiceId, devices } = await pricedInvoice('INV-SIG-EVIDENCE');
     await devices.sd.propose(invoiceId);
     await devices.bd.sync(invoiceId);
@@ -176,18 +176,12 @@ describe('evidence outlives deletion', () => {
     for (const member of listing.notModified ? [] : listing.members) await deleteFromBuyerPod(member);
     const emptied = await listContainer(pods.buyer.devices.desktop.fetch, buyerContainer);
     expect(emptied.notModified ? -1 : emptied.members.length).toBe(0);
-    // Not a revocation: the keys are gone from the profile, as if never published. The buyer's first op declared its
-    // key, and the seller's signed ops built on it, so the key still verifies the buyer's ops (its Accept above all).
-    await removeDeviceKeys(pods.buyer.devices.desktop.fetch, pods.buyer.webId);
-    expect(await readPublishedKeys(fetch, pods.buyer.webId)).toEqual([]);
-    clockAhead += KEY_TTL_MS; // the seller's devices read the emptied profile too
-
-    const tablet = signingReplica(pods.seller, await loginNewDevice(pods.seller.server, { email: pods.seller.email, password: pods.seller.password, podName: pods.seller.podName }, 'seller-tablet'), 'tablet').replica;
+    // A new seller device and a tax authority join now, the buyer's ops gone: they fold "shipped" from the evidence.
+    const login = (party: typeof pods.seller, label: string) =>
+      loginNewDevice(party.server, { email: party.email, password: party.password, podName: party.podName }, label);
+    const tablet = signingReplica(pods.seller, await login(pods.seller, 'seller-tablet'), 'tablet').replica;
     const taxOffice = signingReplica(pods.stranger, pods.stranger.devices.desktop, 'auditor').replica;
-    const views: FoldedInvoice[] = [(await devices.sd.sync(invoiceId)).invoice, (await devices.sm.sync(invoiceId)).invoice];
-    views.push((await tablet.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
-    views.push((await taxOffice.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
-    for (const view of views) {
+    const expectShipped = (view: FoldedInvoice) => {
       expect(view.rejected).toEqual([]);
       expect(view.status).toBe('shipped');
       expect(view.agreement?.acceptOpId).toBe(accept.id);
@@ -195,7 +189,23 @@ describe('evidence outlives deletion', () => {
       expect(view.agreement?.acceptedBy.webId).toBe(pods.buyer.webId);
       expect(view.items).toEqual(before.items);
       expect(view.totals).toEqual(before.totals);
-    }
+    };
+    expectShipped((await tablet.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
+    expectShipped((await taxOffice.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
+
+    // Not a revocation: the keys are gone from the profile, as if never published. Every device that saw them keeps
+    // them; a new device of the seller counts them because its own business built on the buyer's declaration.
+    await removeDeviceKeys(pods.buyer.devices.desktop.fetch, pods.buyer.webId);
+    expect(await readPublishedKeys(fetch, pods.buyer.webId)).toEqual([]);
+    clockAhead += KEY_TTL_MS; // every device reads the emptied profile
+    const laptop = signingReplica(pods.seller, await login(pods.seller, 'seller-laptop'), 'laptop').replica;
+    for (const device of [devices.sd, devices.sm, tablet, taxOffice]) expectShipped((await device.sync(invoiceId)).invoice);
+    expectShipped((await laptop.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).invoice);
+    // A third party that never saw the buyer's keys has only the seller's word for them: it does not take it.
+    const newAuditor = signingReplica(pods.stranger, await login(pods.stranger, 'auditor-2'), 'auditor-2').replica;
+    // Everything the buyer signed rests on that word, and so does what was built on it: the seller's admission of the
+    // tax authority included. The new device says so instead of joining.
+    await expect(newAuditor.joinInvoice(invoiceId, devices.sd.ownContainer(invoiceId))).rejects.toThrow(/rejected on this device, the first because .*vouched for by no participant whose word this device takes/);
     // The seller's evidence bundle still lists the buyer's (deleted) keys, and a third party verifies it offline.
     const verdict = verifyBundle(await devices.sd.evidenceBundle(invoiceId));
     expect(verdict.ok && verdict.invoice.status).toBe('shipped');
