@@ -93,7 +93,6 @@ const totals = {
   hoursFor1000: done ? +((wallMin / done) * 1000 / 60).toFixed(1) : null,
   opsAccepted: ops,
   restarts: fleet.restarts,
-  failedStartsRetried: fleet.failedStarts,
   abandoned: abandoned ?? null,
   restartSeconds: +(fleet.restartMs / 1000).toFixed(0),
   faults: { requests: s.requests, dropped: s.dropped, lostAnswers: s.lostAnswers, duplicated: s.duplicated, resets: s.resets, delayed: s.delayed, whileOffline: s.offline },
@@ -111,7 +110,7 @@ if (json) process.stdout.write(`${JSON.stringify({ ...totals, divergenceList: di
 else {
   console.log(`\n## Soak — ${machine()}`);
   console.log(`${done} of ${runs} schedules in ${totals.wallMinutes} min (${totals.secondsPerSchedule} s each${done < 1000 ? `; 1,000 would take ~${totals.hoursFor1000} h` : ''}), seed ${seed}`);
-  console.log(`${ops} ops accepted, ${fleet.restarts} pod restarts (${totals.restartSeconds} s stopping and starting servers; ${fleet.failedStarts} failed starts tried again)`);
+  console.log(`${ops} ops accepted, ${fleet.restarts} pod restarts (${totals.restartSeconds} s stopping and starting servers)`);
   if (abandoned) console.log(abandoned);
   console.log(`faults: ${s.requests} requests: ${s.dropped} dropped, ${s.lostAnswers} answers lost, ${s.duplicated} duplicated, ${s.resets} bodies broken, ${s.delayed} delayed, ${s.offline} while offline`);
   console.log(coverage.report('lifecycle'));

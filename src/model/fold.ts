@@ -33,7 +33,7 @@ export interface FoldOptions {
  * was made: none of its ops could have been signed.
  */
 const madeSigned = (ops: readonly SourcedOp[]): boolean =>
-  ops.some(({ op }) => op.type === 'CreateInvoice' && (op as { proof?: unknown }).proof !== undefined);
+  ops.some(({ op }) => op.type === 'CreateInvoice' && op.proof !== undefined);
 
 const STATUS_TYPES: ReadonlySet<OpType> = new Set<OpType>(['Propose', 'Accept', 'MarkShipped', 'MarkPaid', 'MarkReceived', 'Dispute']);
 const short = (id: string) => `${id.slice(0, 12)}…`;

@@ -156,11 +156,12 @@ export function trustedKeys(ops: readonly AnyOp[], policy: SignaturePolicy, part
   }
   const future = signedFuture(ops);
   for (let changed = pending.size > 0; changed; ) {
-    const vouchers = (declaration: Declaration) => voucherOf(declaration, keys, participants, policy, future);
-    const vouched = [...pending].map(([key, declaration]) => [key, declaration, vouchers(declaration)] as const);
+    // Each round judged from the keys counted before it: the least WebID that vouches for each pending declaration.
+    const firstVoucher = (declaration: Declaration) => vouchersOf(declaration, keys, participants, policy, future)[0];
+    const vouched = [...pending].map(([key, declaration]) => [key, declaration, firstVoucher(declaration)] as const);
     changed = false;
     for (const [key, declaration, voucher] of vouched) {
-      if (voucher === null) continue;
+      if (voucher === undefined) continue;
       const first = [...declaration.ops].sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
       keys.set(key, { key, controller: first.signingKey!.controller, label: first.device, revoked: false, vouchedBy: voucher });
       pending.delete(key);
@@ -177,17 +178,6 @@ export function trustedKeys(ops: readonly AnyOp[], policy: SignaturePolicy, part
     unvouched.set(key, { declaredBy: declaration.ops.map((op) => op.id).sort(), why });
   }
   return { keys, unvouched };
-}
-
-/** The least WebID among the other participants whose counted keys signed an op built on the declaration, or null. */
-function voucherOf(
-  declaration: Declaration,
-  keys: ReadonlyMap<string, PublishedKey>,
-  participants: ReadonlySet<WebId>,
-  policy: SignaturePolicy,
-  future: (id: OpId) => AnyOp[],
-): WebId | null {
-  return vouchersOf(declaration, keys, participants, policy, future)[0] ?? null;
 }
 
 /** The other participants, sorted, whose unrevoked keys in `keys` signed an op that has the declaration in its causal past. */

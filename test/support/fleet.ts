@@ -60,8 +60,6 @@ export interface Fleet {
   /** Milliseconds spent stopping and starting servers. */
   restartMs: number;
   restarts: number;
-  /** Server starts that failed and were tried again (podUp). */
-  failedStarts: number;
   stop(): Promise<void>;
 }
 
@@ -161,7 +159,7 @@ export async function startFleet(options: { backend: Backend; devicesPerParty: n
         });
       }
     }
-    return { backend, pods, devices, stats, restartMs: 0, restarts: 0, failedStarts: 0, stop: stopAll };
+    return { backend, pods, devices, stats, restartMs: 0, restarts: 0, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -185,7 +183,10 @@ export async function podDown(fleet: Fleet, pod: FleetPod): Promise<void> {
   fleet.restartMs += Date.now() - started;
 }
 
-/** Starts a stopped server again, as an operator would: a failed start is tried again (up to 5 times, 1–8 s apart). */
+/**
+ * Starts a stopped server again, as an operator would. A start right after a stop in this process may first meet the
+ * stopped server's last lock files; startPodServer waits those out itself.
+ */
 export async function podUp(fleet: Fleet, pod: FleetPod): Promise<void> {
   if (pod.up) return;
   fleet.restarts++;
@@ -195,18 +196,7 @@ export async function podUp(fleet: Fleet, pod: FleetPod): Promise<void> {
     return;
   }
   const started = Date.now();
-  // An in-process server that was just stopped may still finish the requests it had taken; CSS's start then finds
-  // their lock files in the folder it clears (ENOTEMPTY, seen in the soak at high load). A moment later it starts.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await pod.startServer();
-      break;
-    } catch (error) {
-      if (attempt === 5) throw error;
-      fleet.failedStarts++;
-      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
-    }
-  }
+  await pod.startServer();
   pod.up = true;
   fleet.restartMs += Date.now() - started;
 }
