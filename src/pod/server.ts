@@ -29,6 +29,7 @@ import type { App } from '@solid/community-server';
 import { FedinvoiceError, messageOf } from '../model/errors.ts';
 import { isRefused } from './http-error.ts';
 import { createAccountWithPod, loginAccount } from './accounts.ts';
+import { filterCssLogging } from './css-logging.ts';
 import { createCssApp } from './css-runner.ts';
 import { PodServerError, PortInUseError } from './ports.ts';
 
@@ -162,14 +163,16 @@ async function startReserved(
     await writeFile(seedFile, JSON.stringify(seed), { mode: 0o600 });
   }
 
+  const loggingLevel = options.loggingLevel ?? 'warn';
   const shorthand: Record<string, unknown> = {
     port,
     baseUrl,
-    loggingLevel: options.loggingLevel ?? 'warn',
+    loggingLevel,
   };
   if (dataDir) shorthand.rootFilePath = dataDir;
   if (seedFile) shorthand.seedConfig = seedFile;
 
+  filterCssLogging(loggingLevel);
   let app: App | undefined;
   let server: net.Server | undefined;
   let config = storage === 'file' ? CSS_CONFIG_FILE : CSS_CONFIG_MEMORY;
@@ -177,21 +180,9 @@ async function startReserved(
   try {
     if (options.notifications === false) config = await withoutNotifications(config);
     const keep = config === CSS_CONFIG_FILE || config === CSS_CONFIG_MEMORY;
-    for (let attempt = 1; ; attempt++) {
-      app = await createCssApp({ config, shorthand, keep });
-      pending.captured = (s) => (server = s);
-      try {
-        await app.start();
-        break;
-      } catch (error) {
-        // A file-backed pod stopped a moment ago in this process may still finish requests it had taken, and their
-        // lock files land in the folder CSS's start clears (ENOTEMPTY). Once they are done, the start succeeds.
-        if (attempt === 5 || (error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
-        await app.stop().catch(() => undefined);
-        app = undefined;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-      }
-    }
+    app = await createCssApp({ config, shorthand, keep });
+    pending.captured = (s) => (server = s);
+    await app.start();
     if (!server) throw new PodServerError(`The pod server on port ${port} did not open its HTTP listener.`);
     await waitListening(server, port, listenHost);
   } catch (error) {

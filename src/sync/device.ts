@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { messageOf } from '../model/errors.ts';
 import { asWebId } from '../model/ids.ts';
+import { urlOf } from '../pod/http-client.ts';
 import { HttpError, isRetryable } from '../pod/http-error.ts';
 import { profilePath, readDeviceProfile, writeSecretJson, type DeviceProfile } from '../pod/profile.ts';
 import { loginProfile } from '../pod/profile-session.ts';
@@ -23,7 +24,7 @@ export interface OpenDevice {
 /** A fetch for a device whose pod cannot be reached: every request fails as "retry later". */
 const unreachable = (reason: string): typeof fetch =>
   (async (input: Parameters<typeof fetch>[0]) => {
-    throw new HttpError(0, String(input instanceof Request ? input.url : input), reason);
+    throw new HttpError(0, urlOf(input), reason);
   }) as typeof fetch;
 
 /**

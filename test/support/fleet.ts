@@ -183,10 +183,7 @@ export async function podDown(fleet: Fleet, pod: FleetPod): Promise<void> {
   fleet.restartMs += Date.now() - started;
 }
 
-/**
- * Starts a stopped server again, as an operator would. A start right after a stop in this process may first meet the
- * stopped server's last lock files; startPodServer waits those out itself.
- */
+/** Starts a stopped server again, as an operator would: same port, same data folder. */
 export async function podUp(fleet: Fleet, pod: FleetPod): Promise<void> {
   if (pod.up) return;
   fleet.restarts++;
