@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, bundleFile, isBuildFresh } from '../../bin/build-cli.mjs';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
@@ -17,12 +17,16 @@ import { startSinglePod, type SinglePod } from '../support/pods.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = join(dirname(bundleFile), 'build.json');
 
-function fedinvoice(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FEDINVOICE_') && name !== 'NODE_ENV'));
+type Run = { code: number; out: string; err: string };
+
+function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FEDINVOICE_') && name !== 'NODE_ENV')), ...extraEnv };
   return new Promise((resolve) =>
-    execFile(join(root, 'bin', 'fedinvoice'), args, { cwd: tmpdir(), env }, (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err })),
+    execFile(file, args, { cwd: tmpdir(), env }, (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err })),
   );
 }
+
+const fedinvoice = (...args: string[]): Promise<Run> => run(join(root, 'bin', 'fedinvoice'), args);
 
 let pod: SinglePod;
 let dataDir: string;
@@ -63,6 +67,16 @@ describe('bin/fedinvoice', () => {
       await writeFile(manifest, saved);
     }
     expect(isBuildFresh()).toBe(true);
+  });
+
+  it('talks to the pod without loading the platform fetch (undici), which would add ~90 ms to every command', async () => {
+    const probe = { NODE_OPTIONS: `--import=${pathToFileURL(join(root, 'test', 'support', 'report-undici.mjs')).href}` };
+    // The probe sees undici when something loads it...
+    expect((await run(process.execPath, ['-e', "fetch('http://127.0.0.1:1/').catch(() => {})"], probe)).err).toContain('undici loaded: true');
+    // ...and a command that logs in and lists the pod does not.
+    const listed = await run(join(root, 'bin', 'fedinvoice'), ['list', '--profile', 'buyer-desktop', '--data', dataDir], probe);
+    expect(listed.out).toContain('no invoices yet');
+    expect(listed.err).toContain('undici loaded: false');
   });
 
   it('treats a missing bundle or a vanished source as stale', async () => {
