@@ -1,14 +1,17 @@
 /**
  * The CLI's ahead-of-time build: src/cli/entry.ts and everything it imports, node_modules included, bundled by
- * esbuild into dist/cli/. `npm ci` runs it (the `prepare` script; by hand: `npm run build`). bin/fedinvoice runs
- * the bundle while it is fresh and the TypeScript sources through tsx otherwise, so a build can never make the
- * command run stale code, only faster: no TypeScript compiled at start, one file read instead of hundreds.
+ * esbuild into one CommonJS file, dist/cli/fedinvoice.cjs. `npm ci` runs it (the `prepare` script; by hand:
+ * `npm run build`). bin/fedinvoice runs the bundle while it is fresh (through V8's code cache, bin/run-bundle.mjs)
+ * and the TypeScript sources through tsx otherwise, so a build can never make the command run stale code, only
+ * faster: no TypeScript compiled at start, one file read instead of hundreds, and from the second command on no
+ * JavaScript compiled either. CommonJS because Node 20 can keep compiled code only for scripts, not ES modules.
  *
  * dist/cli/build.json lists the project files the bundle was built from, with the build's start time; the bundle is
  * fresh while none of them is newer (an edit, a checkout or a pull makes it stale) and none is missing.
  *
- * The bundle and its chunks sit two folders below the package root, as the sources do (src/<dir>/<file>.ts), so that
- * files found relative to a module (`new URL('../../shapes/…', import.meta.url)`) are the same files.
+ * The bundle sits two folders below the package root, as the sources do (src/<dir>/<file>.ts), so that files found
+ * relative to a module (`new URL('../../shapes/…', import.meta.url)`, import.meta.url being the bundle's URL there)
+ * are the same files.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -21,7 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'dist', 'cli');
 const manifestFile = join(outDir, 'build.json');
 /** The bundle's entry module, as bin/fedinvoice imports it. */
-export const bundleFile = join(outDir, 'fedinvoice.mjs');
+export const bundleFile = join(outDir, 'fedinvoice.cjs');
 
 /** True when dist/cli holds a bundle built from the project files as they are now. */
 export function isBuildFresh() {
@@ -51,10 +54,9 @@ export async function buildCli() {
       absWorkingDir: root,
       entryPoints: { fedinvoice: 'src/cli/entry.ts' },
       outdir: staging,
-      outExtension: { '.js': '.mjs' },
+      outExtension: { '.js': '.cjs' },
       bundle: true,
-      splitting: true,
-      format: 'esm',
+      format: 'cjs',
       platform: 'node',
       target: 'node20',
       metafile: true,
@@ -64,8 +66,9 @@ export async function buildCli() {
       // Less source for V8 to parse at every start; names are kept, so stack traces still read.
       minifyWhitespace: true,
       minifySyntax: true,
-      // CommonJS dependencies call require() for Node's modules; an ES module has no require of its own.
-      banner: { js: "import { createRequire as __fedinvoiceRequire } from 'node:module'; const require = __fedinvoiceRequire(import.meta.url);" },
+      // The sources' import.meta.url, which a CommonJS file does not have: the bundle's own URL.
+      define: { 'import.meta.url': '__fedinvoiceUrl' },
+      banner: { js: "const __fedinvoiceUrl = require('node:url').pathToFileURL(__filename).href;" },
     });
     const inputs = Object.keys(result.metafile.inputs)
       .map((input) => relative(root, join(root, input)))

@@ -79,6 +79,21 @@ describe('bin/fedinvoice', () => {
     expect(listed.err).toContain('undici loaded: false');
   });
 
+  it('keeps the compiled bundle in a code cache written by the first command that does more than help, and replaces a bad one', async () => {
+    const cache = `${bundleFile}.v8-cache`;
+    await rm(cache, { force: true });
+    expect((await fedinvoice('--help')).code).toBe(0);
+    await expect(readFile(cache)).rejects.toThrow(/ENOENT/);
+    const listed = await fedinvoice('list', '--profile', 'buyer-desktop', '--data', dataDir);
+    expect(listed.out).toContain('no invoices yet');
+    const written = await readFile(cache);
+    expect(written.length).toBeGreaterThan(100_000);
+    // A cache V8 refuses (here: garbage) is not trusted: the command runs without it, and writes a good one.
+    await writeFile(cache, 'not a code cache');
+    expect(await fedinvoice('list', '--profile', 'buyer-desktop', '--data', dataDir)).toEqual(listed);
+    expect((await readFile(cache)).length).toBeGreaterThan(100_000);
+  });
+
   it('treats a missing bundle or a vanished source as stale', async () => {
     const saved = await readFile(manifest, 'utf8');
     try {
