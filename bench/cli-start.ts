@@ -10,7 +10,8 @@
  *   show, from source   the same show through tsx (what bin/fedinvoice falls back to without a fresh build)
  *
  * Each figure is the median wall time of its runs, interleaved round by round with the floor's so that a busy
- * machine weighs on all of them alike. Goal: a warm show or write under 350 ms.
+ * machine weighs on all of them alike. A warm-up round comes first: its show writes the bundle's code cache
+ * (bin/run-bundle.mjs), as a person's first command after `npm ci` does. Goal: a warm show or write under 350 ms.
  *
  *   npx tsx bench/cli-start.ts [--quick] [--json] [--rounds 9]
  */
