@@ -27,17 +27,19 @@ class LevelFilteringLogger extends BaseLogger {
   }
 }
 
-class LevelFilteringLoggerFactory implements LoggerFactory {
-  private readonly winston: WinstonLoggerFactory;
+/** Loggers of `inner` (by default CSS's winston loggers at `level`) that never see a message below `level`. */
+export class LevelFilteringLoggerFactory implements LoggerFactory {
   private readonly rank: number;
 
-  constructor(level: LogLevel) {
-    this.winston = new WinstonLoggerFactory(level);
+  constructor(
+    level: LogLevel,
+    private readonly inner: LoggerFactory = new WinstonLoggerFactory(level),
+  ) {
     this.rank = LOG_LEVELS.indexOf(level);
   }
 
   createLogger(label: string): Logger {
-    return new LevelFilteringLogger(this.winston.createLogger(label), this.rank);
+    return new LevelFilteringLogger(this.inner.createLogger(label), this.rank);
   }
 }
 
