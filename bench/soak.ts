@@ -104,6 +104,7 @@ const totals = {
     disputed: +coverage.share('disputed').toFixed(3),
     changedAfter: +coverage.share('changedAfter').toFixed(3),
   },
+  refusedWrites: coverage.refusals(),
   machine: machine(),
 };
 if (json) process.stdout.write(`${JSON.stringify({ ...totals, divergenceList: divergences })}\n`);

@@ -66,6 +66,11 @@ export class Coverage {
     return problems;
   }
 
+  /** The refused writes: the intended ones by reason, and how many were not intended. */
+  refusals(): { intended: Record<string, number>; unintended: number } {
+    return { intended: { ...this.intended }, unintended: this.unintended.length };
+  }
+
   /** The coverage as a few lines for the test output. */
   report(label: string): string {
     const moves = Object.entries(this.moves).sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind} ${n}`).join(', ');
