@@ -13,6 +13,8 @@
  *   npm run soak -- --seed 7 --from 41 --runs 1  # replay schedule 41 of seed 7
  *   npm run soak -- --json                       # the totals as one JSON object on stdout
  *
+ * Ctrl-C stops after the schedule running and still prints the totals.
+ *
  * Not in CI (a schedule costs seconds, a restart a server start). Exits 1 if any schedule diverged or failed.
  */
 import fc from 'fast-check';
@@ -49,6 +51,14 @@ async function serversBackUp(): Promise<boolean> {
     return false;
   }
 }
+// Ctrl-C (or SIGTERM) ends the soak after the schedule running, with its totals, instead of losing them.
+let stopAsked = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopAsked = true;
+    note(`${signal}: stopping after the schedule running`);
+  });
+}
 const divergences: string[] = [];
 let ops = 0;
 let done = 0;
@@ -56,7 +66,7 @@ const started = performance.now();
 const elapsedMin = () => (performance.now() - started) / 60_000;
 try {
   for (const [i, schedule] of schedules.entries()) {
-    if (elapsedMin() >= minutes) break;
+    if (elapsedMin() >= minutes || stopAsked) break;
     const index = from + i;
     const t0 = performance.now();
     const restartsBefore = fleet.restarts;
