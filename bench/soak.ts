@@ -54,7 +54,7 @@ async function serversBackUp(): Promise<boolean> {
 // Ctrl-C (or SIGTERM) ends the soak after the schedule running, with its totals, instead of losing them.
 let stopAsked = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     stopAsked = true;
     note(`${signal}: stopping after the schedule running`);
   });
