@@ -12,6 +12,7 @@ import type { PayloadByType } from '../../src/model/ops.ts';
 import { setInvoiceAccess } from '../../src/pod/acl.ts';
 import { putImmutable } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
+import { urlOf } from '../../src/pod/http-client.ts';
 import { claimInvoiceFolder, invoiceFolderOf } from '../../src/sync/invoice-folder.ts';
 import { opsContainerOf, Replica } from '../../src/sync/replica.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
@@ -24,7 +25,7 @@ const requested = { x: [] as string[], y: [] as string[] };
 function deviceOf(party: TestParty, device: 'desktop' | 'mobile', log?: string[]): Replica {
   const inner = party.devices[device].fetch;
   const fetchFn = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-    log?.push(String(input instanceof Request ? input.url : input));
+    log?.push(urlOf(input));
     return inner(input, init);
   }) as typeof fetch;
   const identity = { webId: party.webId, podRoot: party.podRoot, device };

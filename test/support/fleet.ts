@@ -19,6 +19,7 @@ import { startPodServer, type PodServer, type SeedAccount } from '../../src/pod/
 import type { DeviceSession } from '../../src/pod/session.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
+import { urlOf } from '../../src/pod/http-client.ts';
 import { emptyStats, faultyFetch, NO_FAULTS, seeded, type FaultStats, type FaultyFetch } from './faulty-fetch.ts';
 import { startMiniPod } from './mini-pod.ts';
 import { freePort, loginNewDevice } from './pods.ts';
@@ -139,7 +140,7 @@ export async function startFleet(options: { backend: Backend; devicesPerParty: n
           base = session.fetch;
         }
         const partitionAware = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-          const url = String(input instanceof Request ? input.url : input);
+          const url = urlOf(input);
           if (made.some((p) => p.partitioned && url.startsWith(p.baseUrl))) {
             throw new TypeError('fetch failed', { cause: Object.assign(new Error('injected partition'), { code: 'ECONNREFUSED' }) });
           }
