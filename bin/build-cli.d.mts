@@ -2,3 +2,5 @@
 export const bundleFile: string;
 export function isBuildFresh(): boolean;
 export function buildCli(): Promise<void>;
+/** `text` with every character outside ASCII written as a `\u` escape of the same meaning. */
+export function asciiOnly(text: string): string;

@@ -760,7 +760,10 @@ export class Replica {
     await this.ensureKeyPublished();
     const pushed = await this.pushOutbox(invoiceId);
     const feeds = await this.options.store.loadFeeds();
-    const { reads, news } = await this.readFeeds(pods, feeds);
+    const reading = this.readFeeds(pods, feeds);
+    // Folded while the feeds are on their way: most often nothing changed, and the command goes on with this fold.
+    await this.latest(ref).catch(() => undefined);
+    const { reads, news } = await reading;
     const plan = planRefresh([{ invoiceId, pods }], news);
     const named = plan.whole.length > 0 || plan.targeted.length > 0;
     const where = plan.targeted[0] ? { pods: plan.targeted[0].pods } : {};

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, bundleFile, isBuildFresh } from '../../bin/build-cli.mjs';
+import { asciiOnly, buildCli, bundleFile, isBuildFresh } from '../../bin/build-cli.mjs';
 import { createClientCredentials } from '../../src/pod/accounts.ts';
 import type { DeviceProfile } from '../../src/pod/profile.ts';
 import { writeFileAtomic } from '../../src/sync/file-store.ts';
@@ -92,6 +92,16 @@ describe('bin/fedinvoice', () => {
     await writeFile(cache, 'not a code cache');
     expect(await fedinvoice('list', '--profile', 'buyer-desktop', '--data', dataDir)).toEqual(listed);
     expect((await readFile(cache)).length).toBeGreaterThan(100_000);
+  });
+
+  it('writes the bundle in ASCII alone, each other character escaped to mean the same (a single one costs every start ~5 ms)', async () => {
+    expect(await readFile(bundleFile, 'utf8')).not.toMatch(/[\u0080-\uffff]/);
+    const source = "[/['‘’]/g.test('’'), 'é€🧾', `é${1}`, /🧾/u.test('🧾')]";
+    const escaped = asciiOnly(source);
+    expect(escaped).not.toMatch(/[\u0080-\uffff]/);
+    expect(eval(escaped)).toEqual(eval(source));
+    expect(eval(escaped)).toEqual([true, 'é€🧾', 'é1', true]);
+    expect(() => asciiOnly('/\\‘/')).toThrow(/after a backslash/);
   });
 
   it('treats a missing bundle or a vanished source as stale', async () => {
