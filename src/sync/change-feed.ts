@@ -3,7 +3,7 @@ import { sha256Hex } from '../model/hash.ts';
 import { asContainerUrl, isInvoiceId, type ContainerUrl, type InvoiceId, type WebId } from '../model/ids.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { listContainer, putImmutable } from '../pod/resources.ts';
-import type { FeedState } from './store.ts';
+import type { ContainerState, FeedState } from './store.ts';
 
 /**
  * Change feeds: how a device learns which of its many invoices changed with one request per counterparty, not one
@@ -23,9 +23,21 @@ const SEPARATOR = '~';
 /** The feed on `podRoot` that `reader` follows. */
 export const feedOf = (podRoot: string, reader: WebId): ContainerUrl => asContainerUrl(`${podRoot}changes/${sha256Hex(reader).slice(0, 32)}/`);
 
-/** The entry announcing that `resourceUrl` (an op, pack or checkpoint in the invoice's op container) was written. */
-export const feedEntryOf = (feed: ContainerUrl, invoiceId: InvoiceId, resourceUrl: string): string =>
-  `${feed}${invoiceId}${SEPARATOR}${resourceUrl.slice(resourceUrl.lastIndexOf('/') + 1)}`;
+/**
+ * The entry announcing that `resourceUrl` (an op, pack or checkpoint in the invoice's op container) was written;
+ * `againAt` (ms), for a resource put again after a failed try: a new entry, `<invoice key>~<resource>~<time>`.
+ */
+export const feedEntryOf = (feed: ContainerUrl, invoiceId: InvoiceId, resourceUrl: string, againAt?: number): string =>
+  `${feed}${invoiceId}${SEPARATOR}${resourceUrl.slice(resourceUrl.lastIndexOf('/') + 1)}${againAt === undefined ? '' : `${SEPARATOR}${againAt.toString(36)}`}`;
+
+/** The name of the resource an entry announces (in an op container of its invoice on the feed's pod), or null. */
+export function resourceOfEntry(feed: ContainerUrl, entryUrl: string): string | null {
+  const parts = entryUrl.slice(feed.length).split(SEPARATOR);
+  return parts.length >= 2 && parts[1] ? parts[1] : null;
+}
+
+/** The pod a feed is on: feeds are `<pod>changes/<reader>/`. */
+export const podOfFeed = (feed: ContainerUrl): string => feed.replace(/changes\/[^/]*\/$/, '');
 
 /** The invoice a feed entry names, or null for a member that is not an entry. */
 export function invoiceOfEntry(feed: ContainerUrl, entryUrl: string): InvoiceId | null {
@@ -42,9 +54,10 @@ export async function announce(
   invoiceId: InvoiceId,
   resourceUrl: string,
   readers: readonly WebId[],
+  againAt?: number,
 ): Promise<string[]> {
   const turtle = `<> <${FEED_PREDICATE}> <${resourceUrl}> .\n`;
-  const entries = [...new Set(readers)].map((reader) => feedEntryOf(feedOf(podRoot, reader), invoiceId, resourceUrl));
+  const entries = [...new Set(readers)].map((reader) => feedEntryOf(feedOf(podRoot, reader), invoiceId, resourceUrl, againAt));
   await Promise.all(entries.map((entry) => putImmutable(fetchFn, entry, turtle)));
   return entries;
 }
@@ -91,4 +104,57 @@ export async function readFeed(fetchFn: typeof fetch, feed: ContainerUrl, previo
   } catch (error) {
     return { feed, outcome: 'failed', entries, state: previous, error: messageOf(error) };
   }
+}
+
+/**
+ * How long an entry stays new while no crawl of its pod lists the resource it names. A writer puts an op and its
+ * entries at once, so a reader can list an entry a moment before its op: it keeps the entry until a crawl lists the
+ * op. An entry that names nothing for this long (its writer stopped mid-write, or a counterparty writes entries for
+ * nothing) stops costing a crawl per command; a writer that puts the op later announces it under a new entry.
+ */
+export const PENDING_ENTRY_MS = 10 * 60_000;
+
+/**
+ * What a device did with an entry's news: `handled`, the invoice was synced and a crawl listed the resource;
+ * `unsynced`, the invoice was not synced (or its crawl failed); `unlisted`, synced, but no crawl listed the resource.
+ */
+export type EntryOutcome = 'handled' | 'unsynced' | 'unlisted';
+
+/**
+ * A feed's state once its news was acted on. Handled entries count as seen; the others stay new, and the next read
+ * lists the feed in full again (no ETag) to find them. `unlisted` entries are kept as `pending` (with when they were
+ * first found so) for at most PENDING_ENTRY_MS.
+ */
+export function settleFeed(
+  read: FeedRead,
+  previous: FeedState | undefined,
+  outcome: (invoiceId: InvoiceId, resource: string | null) => EntryOutcome,
+  now: number,
+): FeedState {
+  const unhandled = new Set<string>();
+  const pending: Record<string, string> = {};
+  for (const [invoiceId, entries] of read.entries) {
+    for (const entry of entries) {
+      const result = outcome(invoiceId, resourceOfEntry(read.feed, entry));
+      if (result === 'handled') continue;
+      if (result === 'unlisted') {
+        const since = previous?.pending?.[entry] ?? new Date(now).toISOString();
+        if (now - Date.parse(since) >= PENDING_ENTRY_MS) continue;
+        pending[entry] = since;
+      }
+      unhandled.add(entry);
+    }
+  }
+  const { etag, seen } = read.state;
+  if (unhandled.size === 0) return read.state.pending ? { etag, seen } : read.state;
+  return { etag: null, seen: seen.filter((entry) => !unhandled.has(entry)), ...(Object.keys(pending).length > 0 && { pending }) };
+}
+
+/** Whether the last crawl of an op container of the invoice on `pod` listed `resource` (fetched, held or refused it). */
+export function isListed(states: Readonly<Record<string, ContainerState>>, pod: string, resource: string): boolean {
+  return Object.entries(states).some(([container, state]) => {
+    if (!container.startsWith(pod)) return false;
+    const url = `${container}${resource}`;
+    return state.seen.includes(url) || state.refused.some((refusal) => refusal.url === url) || (state.checkpoints ?? []).includes(resource);
+  });
 }

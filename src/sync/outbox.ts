@@ -1,5 +1,5 @@
 import { messageOf } from '../model/errors.ts';
-import type { ContainerUrl, InvoiceId } from '../model/ids.ts';
+import type { ContainerUrl, InvoiceId, OpId } from '../model/ids.ts';
 import type { AnyOp } from '../model/ops.ts';
 import { isRetryable } from '../pod/http-error.ts';
 import { putImmutable } from '../pod/resources.ts';
@@ -14,8 +14,11 @@ export interface OutboxReport {
   readonly error: string | null;
 }
 
-/** Tells the invoice's readers that a resource was put in its op container (change-feed.ts); throws when it could not. */
-export type Announce = (invoiceId: InvoiceId, resourceUrl: string) => Promise<void>;
+/**
+ * Tells the invoice's readers that a resource was put in its op container (change-feed.ts); throws when it could not.
+ * `again`: the resource is put again after a failed try, and must be announced under new entries (see `put`).
+ */
+export type Announce = (invoiceId: InvoiceId, resourceUrl: string, again: boolean) => Promise<void>;
 
 /**
  * Ops on their way from this device to its party's pod. An op is queued (durably, in the device's store) before
@@ -23,6 +26,9 @@ export type Announce = (invoiceId: InvoiceId, resourceUrl: string) => Promise<vo
  * the outbox only once it is announced too, so a crash between the two never leaves an op that no feed names.
  */
 export class Outbox {
+  /** Ops queued by this outbox that no push has tried yet. */
+  private readonly untried = new Set<OpId>();
+
   constructor(
     private readonly store: DeviceStore,
     private readonly fetchFn: typeof fetch,
@@ -33,6 +39,7 @@ export class Outbox {
   async enqueue(ops: readonly AnyOp[], container: ContainerUrl, queuedAt: string): Promise<void> {
     const label = ops.length > 1 ? { batch: `batch-${ops[0]!.id}` } : {};
     for (const op of ops) await this.store.enqueue({ op, container, queuedAt, ...label });
+    for (const op of ops) this.untried.add(op.id);
   }
 
   /**
@@ -43,8 +50,9 @@ export class Outbox {
     const entries = await this.store.outbox(invoiceId);
     let pushed = 0;
     for (const group of outboxGroups(entries)) {
+      const firstTry = group.every((entry) => this.untried.delete(entry.op.id));
       try {
-        await this.put(group);
+        await this.put(group, firstTry);
       } catch (error) {
         const retry = isRetryable(error) ? ' It stays in the outbox; the next command or `fedinvoice sync` pushes it.' : ' It stays in the outbox.';
         return { pushed, queued: entries.length - pushed, error: messageOf(error) + retry };
@@ -55,20 +63,35 @@ export class Outbox {
     return { pushed, queued: 0, error: null };
   }
 
-  private async put(group: readonly OutboxEntry[]): Promise<void> {
+  /**
+   * Puts one group and announces it. On its first try the resource and its feed entries go up at once (a write
+   * waits for one round trip, not two): a reader that lists an entry before its resource keeps the entry new until
+   * a crawl lists the resource (change-feed.ts, `settleFeed`). A later try (the first failed, or was cut short)
+   * puts the resource first and then announces it under new entries, so that even a reader that gave up on the
+   * first entries learns of it.
+   */
+  private async put(group: readonly OutboxEntry[], firstTry: boolean): Promise<void> {
     const first = group[0]!;
-    if (group.length === 1) {
-      const url = `${first.container}${first.op.id}`;
-      await putImmutable(this.fetchFn, url, opToTurtle(first.op));
-      await this.announce(first.op.invoiceId, url);
-      return;
+    const { url, turtle } = group.length === 1 ? { url: `${first.container}${first.op.id}`, turtle: opToTurtle(first.op) } : this.pack(group);
+    const invoiceId = first.op.invoiceId;
+    if (firstTry) await allOrFirstError([putImmutable(this.fetchFn, url, turtle), this.announce(invoiceId, url, false)]);
+    else {
+      await putImmutable(this.fetchFn, url, turtle);
+      await this.announce(invoiceId, url, true);
     }
-    const pack = packResource('pack', group.map((entry) => entry.op));
-    const url = `${first.container}${pack.name}`;
-    await putImmutable(this.fetchFn, url, pack.turtle);
-    await markSeen(this.store, first.op.invoiceId, first.container, url);
-    await this.announce(first.op.invoiceId, url);
+    if (group.length > 1) await markSeen(this.store, invoiceId, first.container, url);
   }
+
+  private pack(group: readonly OutboxEntry[]): { url: string; turtle: string } {
+    const pack = packResource('pack', group.map((entry) => entry.op));
+    return { url: `${group[0]!.container}${pack.name}`, turtle: pack.turtle };
+  }
+}
+
+/** Waits for every request (none is left running), then throws the first failure, if any. */
+async function allOrFirstError(requests: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(requests)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -13,7 +13,7 @@ import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './c
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type OutboxReport } from './outbox.ts';
 import { claimInvoiceFolder, evidenceContainerOf, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
-import { announce, emptyFeedState, feedOf, openFeed, readFeed, type FeedRead } from './change-feed.ts';
+import { announce, emptyFeedState, feedOf, isListed, openFeed, podOfFeed, readFeed, settleFeed, type FeedRead } from './change-feed.ts';
 import { planRefresh, type FeedNews } from './refresh-plan.ts';
 import { sharedVerifier, type OpSigner } from './device-key.ts';
 import { writeBundle } from './evidence-bundle.ts';
@@ -157,7 +157,7 @@ export class Replica {
     }) as typeof fetch;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
-    this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url) => this.announceWrite(invoiceId, url));
+    this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url, again) => this.announceWrite(invoiceId, url, again));
     this.participantKeys = new ParticipantKeys(options.store, this.fetch, this.now);
   }
 
@@ -708,11 +708,15 @@ export class Replica {
     return ref.summary ?? (await this.recordFold(ref, await this.view(invoiceId))).summary!;
   }
 
-  /** Puts a written resource's entry in the feed of each reader of the invoice and of this business's own devices. */
-  private async announceWrite(invoiceId: InvoiceId, resourceUrl: string): Promise<void> {
+  /**
+   * Puts a written resource's entry in the feed of each reader of the invoice and of this business's own devices;
+   * `again` (a resource put after a failed try): under entries no reader can have seen yet.
+   */
+  private async announceWrite(invoiceId: InvoiceId, resourceUrl: string, again = false): Promise<void> {
     const ref = await this.options.store.getInvoice(invoiceId);
     const me = this.identity;
-    const entries = await announce(this.fetch, me.podRoot, invoiceId, resourceUrl, [me.webId, ...(ref?.readers ?? [])]);
+    const readers = [me.webId, ...(ref?.readers ?? [])];
+    const entries = await announce(this.fetch, me.podRoot, invoiceId, resourceUrl, readers, again ? this.now() : undefined);
     const ownFeed = feedOf(me.podRoot, me.webId);
     const feeds = await this.options.store.loadFeeds();
     const state = feeds[ownFeed] ?? emptyFeedState();
@@ -779,11 +783,24 @@ export class Replica {
     return { invoice, containers: [], outbox: { ...outbox, pushed: 0 }, requests: 0, newOps: 0 };
   }
 
-  /** Keeps each feed's state once its news was acted on; written only when one changed (every 304: nothing to write). */
-  private async saveFeedStates(feeds: Record<string, FeedState>, reads: readonly FeedRead[], handled: (id: InvoiceId) => boolean) {
+  /**
+   * Keeps each feed's state once its news was acted on: an entry is handled once its invoice was `synced` and a crawl
+   * listed the resource it names. Written only when a state changed (every 304: nothing to write).
+   */
+  private async saveFeedStates(feeds: Record<string, FeedState>, reads: readonly FeedRead[], synced: (id: InvoiceId) => boolean) {
+    const listings = new Map<InvoiceId, Record<string, ContainerState>>();
+    for (const invoiceId of new Set(reads.flatMap((read) => [...read.entries.keys()]))) {
+      if (synced(invoiceId)) listings.set(invoiceId, await this.options.store.loadContainerStates(invoiceId));
+    }
+    const now = this.now();
     let changed = false;
     for (const read of reads) {
-      const state = handledState(read, handled);
+      const pod = podOfFeed(read.feed);
+      const state = settleFeed(read, feeds[read.feed], (invoiceId, resource) => {
+        const states = listings.get(invoiceId);
+        if (!states) return 'unsynced';
+        return resource === null || isListed(states, pod, resource) ? 'handled' : 'unlisted';
+      }, now);
       changed ||= state !== feeds[read.feed];
       feeds[read.feed] = state;
     }
@@ -831,19 +848,6 @@ const newsOf = (read: FeedRead): FeedNews =>
   read.outcome === 'absent' || read.outcome === 'failed' ? { usable: false } : { usable: true, changed: new Set(read.entries.keys()) };
 
 const staleIn = (result: SyncResult | undefined): boolean => result?.containers.some((report) => report.outcome === 'stale') ?? false;
-
-/**
- * A feed's state once its news was acted on: the new entries of the invoices `handled` says were dealt with count as
- * seen; the others stay new, and the next read lists the feed in full again (no ETag) to find them.
- */
-function handledState(read: FeedRead, handled: (invoiceId: InvoiceId) => boolean): FeedRead['state'] {
-  const unhandled = new Set<string>();
-  for (const [invoiceId, entries] of read.entries) {
-    if (!handled(invoiceId)) for (const entry of entries) unhandled.add(entry);
-  }
-  if (unhandled.size === 0) return read.state;
-  return { etag: null, seen: read.state.seen.filter((entry) => !unhandled.has(entry)) };
-}
 
 /** The side a batch's CreateInvoice gives this WebID (before the invoice exists, the CreateInvoice says it). */
 function creatorSide(entries: readonly BatchEntry[], webId: WebId): Side | null {

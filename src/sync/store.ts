@@ -44,6 +44,8 @@ export interface FeedState {
   readonly etag: string | null;
   /** Entries already handled. */
   readonly seen: readonly string[];
+  /** New entries whose resource no crawl listed yet, with when that was first found (change-feed.ts, `settleFeed`). */
+  readonly pending?: Readonly<Record<string, string>>;
 }
 
 export interface ContainerState {

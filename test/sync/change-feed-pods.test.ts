@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeOp } from '../../src/model/builder.ts';
 import type { InvoiceId } from '../../src/model/ids.ts';
 import type { AnyOp } from '../../src/model/ops.ts';
+import { methodOf, urlOf } from '../../src/pod/http-client.ts';
+import { HttpError } from '../../src/pod/http-error.ts';
 import { listContainer, putImmutable, send } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
-import { feedOf } from '../../src/sync/change-feed.ts';
+import { announce, feedOf, PENDING_ENTRY_MS } from '../../src/sync/change-feed.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startViewer } from '../../src/viewer/server.ts';
@@ -171,5 +173,95 @@ describe('refresh: many invoices, cost by what changed', { timeout: 180_000 }, (
     } finally {
       await viewer.stop();
     }
+  });
+});
+
+describe('an op and its feed entries go up at once', { timeout: 180_000 }, () => {
+  /** A device of the buyer that joined invoices[1], with its requests logged and its clock in the test's hands. */
+  async function buyerDevice(device: string, fail: (method: string, url: string) => boolean = () => false) {
+    const log: string[] = [];
+    const inner = pods.buyer.devices.mobile.fetch;
+    const fetchFn = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const [method, url] = [methodOf(input, init), urlOf(input)];
+      if (fail(method, url)) throw new HttpError(503, url, `could not write ${url}: 503 (test)`);
+      log.push(`start ${method} ${url}`);
+      const response = await inner(input, init);
+      log.push(`end ${method} ${url}`);
+      return response;
+    }) as typeof fetch;
+    const replica = new Replica({ store: new MemoryDeviceStore(), fetch: fetchFn, identity: { webId: pods.buyer.webId, podRoot: pods.buyer.podRoot, device } });
+    await replica.joinInvoice(invoices[1]!, buyer.ownContainer(invoices[1]!));
+    log.length = 0;
+    return { replica, log };
+  }
+
+  /** A seller device following invoices[1] whose clock the test moves. */
+  async function sellerWithClock() {
+    const clock = { now: Date.now() };
+    const store = new MemoryDeviceStore();
+    const replica = new Replica({
+      store,
+      fetch: pods.seller.devices.mobile.fetch,
+      identity: { webId: pods.seller.webId, podRoot: pods.seller.podRoot, device: 'clocked' },
+      now: () => clock.now,
+    });
+    await replica.joinInvoice(invoices[1]!, buyer.ownContainer(invoices[1]!));
+    await replica.refresh();
+    const pending = async () => Object.keys((await store.loadFeeds())[feedOf(pods.buyer.podRoot, pods.seller.webId)]?.pending ?? {});
+    return { replica, clock, pending };
+  }
+
+  it('a write sends its op and every feed entry before the first answer comes back', async () => {
+    const { replica, log } = await buyerDevice('tablet');
+    const { op } = await replica.write(invoices[1]!, 'Comment', { text: 'all at once' });
+    const puts = log.filter((line) => line.includes(' PUT '));
+    expect(puts.filter((line) => line.startsWith('start')).map((line) => line.includes(op.id))).toEqual([true, true, true]);
+    expect(puts.slice(0, 3).every((line) => line.startsWith('start'))).toBe(true);
+    await seller.syncChanged(invoices[1]!);
+    expect((await seller.view(invoices[1]!)).log.some((entry) => entry.opId === op.id && entry.state === 'accepted')).toBe(true);
+  });
+
+  it('an entry read before its op stays new until a crawl lists the op; then it costs nothing more', async () => {
+    const { replica: reader, pending } = await sellerWithClock();
+    const view = await buyer.view(invoices[1]!);
+    const op = makeOp('Comment', { text: 'the op comes after its entry' }, { invoiceId: invoices[1]!, device: 'slow', heads: view.heads, latestClock: view.latestClock }, Date.now()) as AnyOp;
+    const url = `${buyer.ownContainer(invoices[1]!)}${op.id}`;
+    await announce(pods.buyer.devices.desktop.fetch, pods.buyer.podRoot, invoices[1]!, url, [pods.seller.webId]);
+    const early = await reader.syncChanged(invoices[1]!);
+    expect(early.newOps).toBe(0);
+    expect(await pending()).toHaveLength(1);
+    const again = await reader.syncChanged(invoices[1]!);
+    expect(again.containers.map((c) => c.container)).toEqual([buyer.ownContainer(invoices[1]!)]);
+
+    await putImmutable(pods.buyer.devices.desktop.fetch, url, opToTurtle(op));
+    const landed = await reader.syncChanged(invoices[1]!);
+    expect(landed.newOps).toBe(1);
+    expect(await pending()).toEqual([]);
+    expect((await reader.syncChanged(invoices[1]!)).requests).toBe(2);
+  });
+
+  it('an op whose PUT failed while its entries went up: the reader gives up on them after a while, and the retry announces it anew', async () => {
+    const { replica: reader, clock, pending } = await sellerWithClock();
+    let failing = true;
+    const { replica: writer } = await buyerDevice('erp', (method, url) => failing && method === 'PUT' && url.startsWith(buyer.ownContainer(invoices[1]!)));
+    const { op, outbox } = await writer.write(invoices[1]!, 'Comment', { text: 'the pod took the entries, not the op' });
+    expect(outbox.queued).toBe(1);
+    await reader.syncChanged(invoices[1]!);
+    expect(await pending()).toHaveLength(1);
+    clock.now += PENDING_ENTRY_MS;
+    await reader.syncChanged(invoices[1]!);
+    expect(await pending()).toEqual([]);
+    expect((await reader.syncChanged(invoices[1]!)).requests).toBe(2); // given up: a 304 again
+
+    failing = false;
+    expect((await writer.pushOutbox()).pushed).toBe(1);
+    const feed = await listContainer(pods.seller.devices.mobile.fetch, feedOf(pods.buyer.podRoot, pods.seller.webId));
+    const entries = feed.notModified ? [] : feed.members.filter((member) => member.includes(op.id));
+    expect(entries).toHaveLength(2);
+    expect(entries.some((entry) => entry.endsWith(op.id))).toBe(true);
+    expect(entries.some((entry) => new RegExp(`${op.id}~[0-9a-z]+$`).test(entry))).toBe(true);
+    const found = await reader.syncChanged(invoices[1]!);
+    expect(found.newOps).toBe(1);
+    expect((await reader.view(invoices[1]!)).log.some((entry) => entry.opId === op.id && entry.state === 'accepted')).toBe(true);
   });
 });
