@@ -36,6 +36,7 @@ import { arg, figure, note, quick, report, type Figure } from './lib.ts';
 const GOAL_MS = 350;
 const rounds = Number(arg('--rounds') ?? (quick ? 3 : 9));
 const historyEntries = Number(arg('--history') ?? (quick ? 100 : 1000));
+const HISTORY_DAYS = 30;
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = join(root, 'bin', 'fedinvoice');
 
@@ -130,7 +131,11 @@ async function padOwnFeed(dataDir: string, profileName: string, count: number): 
     const resource = `${ref!.ownContainer}${sourced!.op.id}`;
     const entries = Array.from({ length: count }, (_, i) => i);
     const worker = async () => {
-      for (let i = entries.shift(); i !== undefined; i = entries.shift()) await announce(session.fetch, profile.podRoot, ref!.invoiceId, resource, [webId], i + 1);
+      // Dated over the days before today, as a feed's history is (the pods are local: this machine's clock is theirs).
+      for (let i = entries.shift(); i !== undefined; i = entries.shift()) {
+        const datedAt = Date.now() - (1 + (i % HISTORY_DAYS)) * 24 * 60 * 60_000;
+        await announce(session.fetch, profile.podRoot, ref!.invoiceId, resource, [webId], { datedAt, againAt: i + 1 });
+      }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
   } finally {

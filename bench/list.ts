@@ -33,7 +33,7 @@ import { putImmutable } from '../src/pod/resources.ts';
 import { startPodServer } from '../src/pod/server.ts';
 import { loginDevice, type DeviceSession } from '../src/pod/session.ts';
 import { opToTurtle } from '../src/rdf/codec.ts';
-import { announce, feedEntryOf, feedOf, openFeed } from '../src/sync/change-feed.ts';
+import { announce, dayOf, feedEntryOf, feedOf, openFeed } from '../src/sync/change-feed.ts';
 import { FileDeviceStore } from '../src/sync/file-store.ts';
 import { opsContainerOf } from '../src/sync/invoice-folder.ts';
 import { Replica } from '../src/sync/replica.ts';
@@ -106,7 +106,7 @@ try {
   await pool(generated, 8, async ({ invoiceId, customer, ops: [create] }) => {
     const createUrl = `${create!.container}${create!.op.id}`;
     await putImmutable(customer.session.fetch, createUrl, opToTurtle(create!.op));
-    await announce(customer.session.fetch, customer.podRoot, invoiceId, createUrl, [seller.webId]);
+    await announce(customer.session.fetch, customer.podRoot, invoiceId, createUrl, [seller.webId], { datedAt: Date.now() });
   });
   note(`  ${Math.round(performance.now() - start)} ms`);
 
@@ -132,12 +132,14 @@ try {
       const crawledEmpty = { etag: null, seen: [], refused: [], lastSuccess: null, error: null };
       await store.saveContainerStates(invoiceId, { [ops[0]!.container]: seen(ops[0]!.container, ops[0]!.op), [ownContainer]: crawledEmpty });
     }
-    const feeds: Record<string, { etag: null; seen: string[] }> = {};
+    // Every feed read up to now (the pods are local: this machine's clock is theirs), its entries of today seen.
+    const now = Date.now();
+    const seenByFeed: Record<string, string[]> = {};
     for (const { invoiceId, customer, ops } of generated) {
       const feed = feedOf(customer.podRoot, seller.webId);
-      (feeds[feed] ??= { etag: null, seen: [] }).seen.push(feedEntryOf(feed, invoiceId, `${ops[0]!.container}${ops[0]!.op.id}`));
+      (seenByFeed[feed] ??= []).push(feedEntryOf(feed, invoiceId, `${ops[0]!.container}${ops[0]!.op.id}`, now));
     }
-    await store.saveFeeds(feeds);
+    await store.saveFeeds(Object.fromEntries(Object.entries(seenByFeed).map(([feed, seen]) => [feed, { at: now, days: { [dayOf(now)]: { etag: null, seen } } }])));
     return new Replica({ store, fetch: seller.session.fetch, identity: { webId: seller.webId, podRoot: seller.podRoot, device: 'desktop' } });
   };
   const viaFeeds = await deviceOf('feeds');
@@ -169,7 +171,7 @@ try {
     const op = opOf(invoiceId, 'Comment', { text: 'a question' }, ops.map((o) => o.op), Date.now());
     const url = `${ops[0]!.container}${op.id}`;
     await putImmutable(customer.session.fetch, url, opToTurtle(op));
-    await announce(customer.session.fetch, customer.podRoot, invoiceId, url, [seller.webId]);
+    await announce(customer.session.fetch, customer.podRoot, invoiceId, url, [seller.webId], { datedAt: Date.now() });
   }
 
   const feeds = await listWithFeeds();

@@ -117,9 +117,11 @@ export async function putImmutable(fetchFn: typeof fetch, url: string, turtle: s
 
 // ---- listContainer -------------------------------------------------------------------------------------------------
 
-export type ContainerListing =
+/** `serverDate`: the answer's Date header (ms), the server's clock to a second; null when it sent none. */
+export type ContainerListing = { serverDate: number | null } & (
   | { notModified: true }
-  | { notModified: false; etag: string | null; members: string[]; /** The container does not exist (404). */ absent?: true };
+  | { notModified: false; etag: string | null; members: string[]; /** The container does not exist (404). */ absent?: true }
+);
 
 /**
  * Lists a container's members (`ldp:contains`, absolute URLs, sorted). With `previous.etag`, sends
@@ -134,13 +136,14 @@ export async function listContainer(
   const headers: Record<string, string> = { accept: 'text/turtle' };
   if (previous?.etag) headers['if-none-match'] = previous.etag;
   const response = await send(fetchFn, containerUrl, { method: 'GET', headers });
+  const serverDate = dateOf(response);
   if (response.status === 304) {
     await discard(response);
-    return { notModified: true };
+    return { notModified: true, serverDate };
   }
   if (response.status === 404) {
     await discard(response);
-    return { notModified: false, etag: null, members: [], absent: true };
+    return { notModified: false, etag: null, members: [], absent: true, serverDate };
   }
   if (!response.ok) {
     await discard(response);
@@ -148,7 +151,13 @@ export async function listContainer(
   }
   const body = await response.text();
   const members = parseMembers(body, containerUrl);
-  return { notModified: false, etag: response.headers.get('etag'), members };
+  return { notModified: false, etag: response.headers.get('etag'), members, serverDate };
+}
+
+/** The Date header of an answer, in ms; null when absent or unreadable. */
+export function dateOf(response: Response): number | null {
+  const ms = Date.parse(response.headers.get('date') ?? '');
+  return Number.isNaN(ms) ? null : ms;
 }
 
 /** The `ldp:contains` objects of `containerUrl` in a Turtle listing. */

@@ -13,11 +13,14 @@ import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './c
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type OutboxReport } from './outbox.ts';
 import { claimInvoiceFolder, evidenceContainerOf, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
-import { announce, emptyFeedState, feedOf, isListed, openFeed, podOfFeed, readFeed, settleFeed, type FeedRead } from './change-feed.ts';
+import { announce, FEED_DAY_MARGIN_MS, feedOf, openFeed, podOfFeed } from './change-feed.ts';
+import { emptyFeedState, isListed, readFeed, settleFeed, type FeedRead } from './feed-read.ts';
+import { ServerClock } from './server-clock.ts';
 import { planRefresh, type FeedNews } from './refresh-plan.ts';
 import { sharedVerifier, type OpSigner } from './device-key.ts';
 import { writeBundle } from './evidence-bundle.ts';
 import { publishDeviceKey } from '../pod/device-keys.ts';
+import { urlOf } from '../pod/http-client.ts';
 import { isRetryable } from '../pod/http-error.ts';
 import { namedContainers, type PublishedKey, type SignaturePolicy } from '../model/signatures.ts';
 import { packResource } from './packs.ts';
@@ -151,15 +154,21 @@ export class Replica {
 
   constructor(private readonly options: ReplicaOptions) {
     const inner = options.fetch;
-    this.fetch = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    this.now = options.now ?? Date.now;
+    this.serverClock = new ServerClock(this.now);
+    this.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
       this.requestCount++;
-      return inner(input, init);
+      const response = await inner(input, init);
+      this.serverClock.observe(urlOf(input), response);
+      return response;
     }) as typeof fetch;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.now = options.now ?? Date.now;
     this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url, again) => this.announceWrite(invoiceId, url, again));
     this.participantKeys = new ParticipantKeys(options.store, this.fetch, this.now);
   }
+
+  /** The pod servers' clocks, for dating change feed entries and whole syncs. */
+  private readonly serverClock: ServerClock;
 
   /** The participants' published device keys (signing replicas): kept in the store, refreshed when due (participant-keys.ts). */
   private readonly participantKeys: ParticipantKeys;
@@ -523,9 +532,11 @@ export class Replica {
     const outbox = await this.pushOutbox(invoiceId);
     const known = await this.options.store.loadOps(invoiceId);
     const states = await this.options.store.loadContainerStates(invoiceId);
+    const crawlStart = this.now();
     const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states, options.pods);
     await this.options.store.saveContainerStates(invoiceId, states);
-    ref = await this.recordFold(ref, invoice);
+    const whole = !options.pods && [...reports.values()].every((report) => report.outcome !== 'stale' && report.deferred === 0);
+    ref = await this.recordFold(ref, invoice, whole ? crawlStart : undefined);
     await this.keepEvidence(ref, known, invoice);
     await this.grantParticipants(ref, invoice);
     const checkpoint = await this.checkpointIfDue(ref, states[ref.ownContainer], reports.get(ref.ownContainer));
@@ -693,10 +704,14 @@ export class Replica {
    * Keeps in the invoice's reference what its latest fold says that others read without folding: the participants'
    * pods (the feeds `refresh` reads for it) and the summary a list shows. Written only when it changed.
    */
-  private async recordFold(ref: InvoiceRef, invoice: FoldedInvoice): Promise<InvoiceRef> {
+  private async recordFold(ref: InvoiceRef, invoice: FoldedInvoice, wholeSyncStart?: number): Promise<InvoiceRef> {
     const containers = [ref.ownContainer, ref.origin, ...ref.seedContainers, ...invoice.participants.map((p) => p.container)];
     const pods = [...new Set(containers.map((c) => splitOpsContainer(c)?.podRoot).filter((pod): pod is string => !!pod))].sort();
-    const updated = { ...ref, participantPods: pods, summary: summaryOf(invoice, this.identity.webId) };
+    // The start of the crawl by each pod's clock, known from its answers during the crawl.
+    const since = wholeSyncStart === undefined ? 0 : this.now() - wholeSyncStart;
+    const syncedAt =
+      wholeSyncStart === undefined ? ref.syncedAt : Object.fromEntries(pods.map((pod) => [pod, this.serverClock.now(pod) - since]));
+    const updated = { ...ref, participantPods: pods, summary: summaryOf(invoice, this.identity.webId), ...(syncedAt && { syncedAt }) };
     if (JSON.stringify(updated) === JSON.stringify(ref)) return ref;
     await this.options.store.saveInvoice(updated);
     return updated;
@@ -716,12 +731,29 @@ export class Replica {
     const ref = await this.options.store.getInvoice(invoiceId);
     const me = this.identity;
     const readers = [me.webId, ...(ref?.readers ?? [])];
-    const entries = await announce(this.fetch, me.podRoot, invoiceId, resourceUrl, readers, again ? this.now() : undefined);
-    const ownFeed = feedOf(me.podRoot, me.webId);
+    const started = this.now();
+    const datedAt = this.serverClock.now(me.podRoot);
+    const put = (dated: { datedAt: number; againAt?: number }) => announce(this.fetch, me.podRoot, invoiceId, resourceUrl, readers, dated);
+    const entries = await put({ datedAt, ...(again && { againAt: started }) });
+    // Entries that took long to land may have been dated before a reader's window: dated again, now.
+    if (this.now() - started > FEED_DAY_MARGIN_MS / 2) {
+      entries.push(...(await put({ datedAt: this.serverClock.now(me.podRoot), againAt: this.now() })));
+    }
+    await this.markOwnEntriesSeen(entries);
+  }
+
+  /** This device has the op: its own entries are no news to it. */
+  private async markOwnEntriesSeen(entries: readonly string[]): Promise<void> {
+    const ownFeed = feedOf(this.identity.podRoot, this.identity.webId);
     const feeds = await this.options.store.loadFeeds();
     const state = feeds[ownFeed] ?? emptyFeedState();
-    // This device has the op: its own entry is no news to it.
-    feeds[ownFeed] = { ...state, seen: [...new Set([...state.seen, ...entries.filter((e) => e.startsWith(ownFeed))])].sort() };
+    const days = { ...state.days };
+    for (const entry of entries.filter((e) => e.startsWith(ownFeed))) {
+      const day = entry.slice(ownFeed.length, ownFeed.length + 10);
+      const kept = days[day];
+      days[day] = { ...kept, etag: kept?.etag ?? null, seen: [...new Set([...(kept?.seen ?? []), entry])].sort() };
+    }
+    feeds[ownFeed] = { ...state, days };
     await this.options.store.saveFeeds(feeds);
   }
 
@@ -736,7 +768,7 @@ export class Replica {
     const refs = await this.options.store.listInvoices();
     const feeds = await this.options.store.loadFeeds();
     const pods = [...new Set(refs.flatMap((ref) => ref.participantPods ?? []))].sort();
-    const { reads, news } = await this.readFeeds(pods, feeds);
+    const { reads, news } = await this.readFeeds(pods, feeds, refs);
     const plan = planRefresh(refs.map((ref) => ({ invoiceId: ref.invoiceId, pods: ref.participantPods ?? null })), news);
     const jobs = [...plan.whole.map((invoiceId) => ({ invoiceId, pods: undefined })), ...plan.targeted];
     const results = await inParallel(jobs, (job) => this.sync(job.invoiceId, job.pods ? { pods: job.pods } : {}));
@@ -764,7 +796,9 @@ export class Replica {
     await this.ensureKeyPublished();
     const pushed = await this.pushOutbox(invoiceId);
     const feeds = await this.options.store.loadFeeds();
-    const reading = this.readFeeds(pods, feeds);
+    // A feed never read starts from the invoices on its pod: all of them, known from the store only then.
+    const unread = pods.some((pod) => feeds[feedOf(pod, this.identity.webId)]?.at === undefined);
+    const reading = this.readFeeds(pods, feeds, unread ? await this.options.store.listInvoices() : []);
     // Folded while the feeds are on their way: most often nothing changed, and the command goes on with this fold.
     await this.latest(ref).catch(() => undefined);
     const { reads, news } = await reading;
@@ -807,11 +841,14 @@ export class Replica {
     if (changed) await this.options.store.saveFeeds(feeds);
   }
 
-  /** The feed meant for this device on each pod, read at once (conditionally), and what each says of its pod. */
-  private async readFeeds(pods: readonly string[], feeds: Record<string, FeedState>): Promise<FeedReads> {
+  /**
+   * The feed meant for this device on each pod, read at once (conditionally), and what each says of its pod. A feed
+   * never read is read from the earliest whole sync, by that pod's clock, of the invoices `refs` has on its pod.
+   */
+  private async readFeeds(pods: readonly string[], feeds: Record<string, FeedState>, refs: readonly InvoiceRef[]): Promise<FeedReads> {
     const reads = await inParallel(pods, (pod) => {
       const feed = feedOf(pod, this.identity.webId);
-      return readFeed(this.fetch, feed, feeds[feed] ?? emptyFeedState());
+      return readFeed(this.fetch, feed, feeds[feed] ?? emptyFeedState(), this.serverClock.now(pod), startOf(pod, refs));
     });
     return { reads, news: new Map<string, FeedNews>(pods.map((pod, i) => [pod, newsOf(reads[i]!)])) };
   }
@@ -845,7 +882,16 @@ function summaryOf(invoice: FoldedInvoice, webId: WebId): InvoiceSummary {
 }
 
 const newsOf = (read: FeedRead): FeedNews =>
-  read.outcome === 'absent' || read.outcome === 'failed' ? { usable: false } : { usable: true, changed: new Set(read.entries.keys()) };
+  read.outcome === 'absent' || read.outcome === 'failed' || read.outcome === 'started'
+    ? { usable: false }
+    : { usable: true, changed: new Set(read.entries.keys()) };
+
+/** Where a feed never read starts: the earliest whole sync on `pod` of the invoices there; null if one never had one. */
+function startOf(pod: string, refs: readonly InvoiceRef[]): number | null {
+  const times = refs.filter((ref) => ref.participantPods?.includes(pod)).map((ref) => ref.syncedAt?.[pod]);
+  if (times.length === 0 || times.some((time) => time === undefined)) return null;
+  return Math.min(...(times as number[]));
+}
 
 const staleIn = (result: SyncResult | undefined): boolean => result?.containers.some((report) => report.outcome === 'stale') ?? false;
 

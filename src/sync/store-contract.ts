@@ -71,7 +71,8 @@ const checks: Record<string, (store: DeviceStore) => Promise<void>> = {
 
   'round-trips the change feeds it follows': async (store) => {
     same(await store.loadFeeds(), {}, 'a new store follows no feed');
-    const feeds = { 'http://localhost:1/seller/changes/ab/': { etag: '"2-text/turtle"', seen: ['http://localhost:1/seller/changes/ab/INV-S~x'] } };
+    const day = { etag: '"2-text/turtle"', seen: ['http://localhost:1/seller/changes/ab/2026-12-07/INV-S~x'] };
+    const feeds = { 'http://localhost:1/seller/changes/ab/': { at: 1_796_000_000_000, days: { '2026-12-07': day }, pending: {} } };
     await store.saveFeeds(feeds);
     same(await store.loadFeeds(), feeds, 'loadFeeds gives back what was saved');
   },

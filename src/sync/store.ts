@@ -22,6 +22,11 @@ export interface InvoiceRef {
   readonly feedReaders?: readonly WebId[];
   /** The pods of the invoice's participants as of the last sync: whose change feeds tell when it changes. */
   readonly participantPods?: readonly string[];
+  /**
+   * When its last whole sync (every container crawled, none stale) started, by each pod's server clock: the change
+   * feed on that pod holds everything since for it. A feed this device never read is read from the earliest of these.
+   */
+  readonly syncedAt?: Readonly<Record<string, number>>;
   /** What a list shows of the invoice, as of the last fold of what this device holds: a list need not fold it again. */
   readonly summary?: InvoiceSummary;
 }
@@ -38,14 +43,26 @@ export interface InvoiceSummary {
   readonly ops: number;
 }
 
-/** What a device knows of one change feed it follows (change-feed.ts). */
+/** What a device knows of one change feed it follows (change-feed.ts, feed-read.ts). */
 export interface FeedState {
-  /** ETag of the last listing, for a conditional request. */
-  readonly etag: string | null;
-  /** Entries already handled. */
-  readonly seen: readonly string[];
-  /** New entries whose resource no crawl listed yet, with when that was first found (change-feed.ts, `settleFeed`). */
+  /**
+   * The pod server's time (ms) of the last read this state records: the next read lists the feed's day containers
+   * from the day FEED_DAY_MARGIN_MS before it on. Absent: the feed was never read in this layout (a state written by
+   * an earlier version has only `etag` and `seen`), and the next read starts it.
+   */
+  readonly at?: number;
+  /** Each day container listed and still in the window: the ETag of its last listing and its entries handled. */
+  readonly days?: Readonly<Record<string, FeedDayState>>;
+  /** New entries whose resource no crawl listed yet, with when that was first found (feed-read.ts, `settleFeed`). */
   readonly pending?: Readonly<Record<string, string>>;
+}
+
+export interface FeedDayState {
+  /** ETag of the last listing (null: the server sent none, or list it in full next time). */
+  readonly etag: string | null;
+  readonly seen: readonly string[];
+  /** An entry in it is not handled yet: it is listed again (in full) however old it is. */
+  readonly open?: true;
 }
 
 export interface ContainerState {

@@ -6,7 +6,8 @@ import { methodOf, urlOf } from '../../src/pod/http-client.ts';
 import { HttpError } from '../../src/pod/http-error.ts';
 import { listContainer, putImmutable, send } from '../../src/pod/resources.ts';
 import { opToTurtle } from '../../src/rdf/codec.ts';
-import { announce, feedOf, PENDING_ENTRY_MS } from '../../src/sync/change-feed.ts';
+import { announce, dayContainerOf, dayOf, feedOf } from '../../src/sync/change-feed.ts';
+import { PENDING_ENTRY_MS } from '../../src/sync/feed-read.ts';
 import { Replica } from '../../src/sync/replica.ts';
 import { MemoryDeviceStore } from '../../src/sync/store.ts';
 import { startViewer } from '../../src/viewer/server.ts';
@@ -139,7 +140,11 @@ describe('refresh: many invoices, cost by what changed', { timeout: 180_000 }, (
     const feed = feedOf(pods.stranger.podRoot, pods.seller.webId);
     const owner = pods.stranger.devices.desktop.fetch;
     const listing = await listContainer(owner, feed);
-    for (const entry of listing.notModified ? [] : listing.members) await send(owner, entry, { method: 'DELETE' });
+    for (const day of listing.notModified ? [] : listing.members) {
+      const entries = await listContainer(owner, day);
+      for (const entry of entries.notModified ? [] : entries.members) await send(owner, entry, { method: 'DELETE' });
+      await send(owner, day, { method: 'DELETE' });
+    }
     expect((await send(owner, feed, { method: 'DELETE' })).ok).toBe(true);
     // An op written without any announcement (an older device of the customer): only a whole sync can find it.
     const view = await customer.view(invoices[3]!);
@@ -226,7 +231,7 @@ describe('an op and its feed entries go up at once', { timeout: 180_000 }, () =>
     const view = await buyer.view(invoices[1]!);
     const op = makeOp('Comment', { text: 'the op comes after its entry' }, { invoiceId: invoices[1]!, device: 'slow', heads: view.heads, latestClock: view.latestClock }, Date.now()) as AnyOp;
     const url = `${buyer.ownContainer(invoices[1]!)}${op.id}`;
-    await announce(pods.buyer.devices.desktop.fetch, pods.buyer.podRoot, invoices[1]!, url, [pods.seller.webId]);
+    await announce(pods.buyer.devices.desktop.fetch, pods.buyer.podRoot, invoices[1]!, url, [pods.seller.webId], { datedAt: Date.now() });
     const early = await reader.syncChanged(invoices[1]!);
     expect(early.newOps).toBe(0);
     expect(await pending()).toHaveLength(1);
@@ -255,7 +260,7 @@ describe('an op and its feed entries go up at once', { timeout: 180_000 }, () =>
 
     failing = false;
     expect((await writer.pushOutbox()).pushed).toBe(1);
-    const feed = await listContainer(pods.seller.devices.mobile.fetch, feedOf(pods.buyer.podRoot, pods.seller.webId));
+    const feed = await listContainer(pods.seller.devices.mobile.fetch, dayContainerOf(feedOf(pods.buyer.podRoot, pods.seller.webId), dayOf(Date.now())));
     const entries = feed.notModified ? [] : feed.members.filter((member) => member.includes(op.id));
     expect(entries).toHaveLength(2);
     expect(entries.some((entry) => entry.endsWith(op.id))).toBe(true);
@@ -263,5 +268,80 @@ describe('an op and its feed entries go up at once', { timeout: 180_000 }, () =>
     const found = await reader.syncChanged(invoices[1]!);
     expect(found.newOps).toBe(1);
     expect((await reader.view(invoices[1]!)).log.some((entry) => entry.opId === op.id && entry.state === 'accepted')).toBe(true);
+  });
+});
+
+describe('feeds by day: what a read costs follows what changed lately, not the history', { timeout: 180_000 }, () => {
+  const DAY = 24 * 60 * 60_000;
+  /** A new device of the seller that joined invoices[1] (a whole sync), with its store at hand. */
+  async function sellerDevice(device: string) {
+    const store = new MemoryDeviceStore();
+    const replica = new Replica({ store, fetch: pods.seller.devices.mobile.fetch, identity: { webId: pods.seller.webId, podRoot: pods.seller.podRoot, device } });
+    await replica.joinInvoice(invoices[1]!, buyer.ownContainer(invoices[1]!));
+    return { replica, store };
+  }
+  const buyerFeed = () => feedOf(pods.buyer.podRoot, pods.seller.webId);
+  /** An op of the buyer put on its pod and announced as written at `datedAt`. */
+  async function writtenAt(datedAt: number, text: string) {
+    const view = await buyer.view(invoices[1]!);
+    const op = makeOp('Comment', { text }, { invoiceId: invoices[1]!, device: 'dated', heads: view.heads, latestClock: view.latestClock }, Date.now()) as AnyOp;
+    const url = `${buyer.ownContainer(invoices[1]!)}${op.id}`;
+    await putImmutable(pods.buyer.devices.desktop.fetch, url, opToTurtle(op));
+    await announce(pods.buyer.devices.desktop.fetch, pods.buyer.podRoot, invoices[1]!, url, [pods.seller.webId], { datedAt });
+    return op;
+  }
+
+  it('a device that never read a feed starts it from its last whole sync of the invoices there, and reads only today', async () => {
+    const { replica, store } = await sellerDevice('starter');
+    expect((await store.getInvoice(invoices[1]!))!.syncedAt?.[pods.buyer.podRoot]).toBeGreaterThan(Date.now() - DAY);
+    // The entries of the ten minutes before that sync (FEED_DAY_MARGIN_MS) are checked once: nothing new there.
+    const first = await replica.syncChanged(invoices[1]!);
+    expect(first.containers.every((c) => c.outcome === 'unchanged' && c.container === buyer.ownContainer(invoices[1]!))).toBe(true);
+    expect(first.newOps).toBe(0);
+    expect((await replica.syncChanged(invoices[1]!)).requests).toBe(2);
+    const state = (await store.loadFeeds())[buyerFeed()]!;
+    expect(state.at).toBeGreaterThan(Date.now() - DAY);
+    for (const day of Object.keys(state.days ?? {})) expect([dayOf(Date.now()), dayOf(Date.now() - DAY)]).toContain(day);
+  });
+
+  it('entries of earlier days (a long history) are never listed again: a quiet read is one request per pod', async () => {
+    const { replica } = await sellerDevice('historian');
+    await replica.syncChanged(invoices[1]!);
+    const old = await writtenAt(Date.now() - 3 * DAY, 'dated three days ago');
+    const quiet = await replica.syncChanged(invoices[1]!);
+    expect(quiet.requests).toBe(2);
+    expect(quiet.newOps).toBe(0);
+    // The op is there all the same: a whole sync (`fedinvoice sync`) finds it.
+    expect((await replica.sync(invoices[1]!)).newOps).toBe(1);
+    expect((await replica.view(invoices[1]!)).log.some((entry) => entry.opId === old.id)).toBe(true);
+  });
+
+  it('across midnight: a read lists the day of its last read too, and finds what was written there late', async () => {
+    const { replica, store } = await sellerDevice('night-owl');
+    await replica.syncChanged(invoices[1]!);
+    const midnight = Date.parse(dayOf(Date.now()));
+    const feeds = await store.loadFeeds();
+    feeds[buyerFeed()] = { at: midnight - 2 * 60_000, days: {} };
+    await store.saveFeeds(feeds);
+    const late = await writtenAt(midnight - 60_000, 'written at 23:59');
+    const read = await replica.syncChanged(invoices[1]!);
+    expect(read.newOps).toBe(1);
+    expect(read.containers.map((c) => c.container)).toEqual([buyer.ownContainer(invoices[1]!)]);
+    expect((await replica.view(invoices[1]!)).log.some((entry) => entry.opId === late.id)).toBe(true);
+    expect((await store.loadFeeds())[buyerFeed()]!.at).toBeGreaterThan(midnight);
+  });
+
+  it('a state of the earlier layout (one container, no days): the invoice is synced whole once, then the feed is read by day', async () => {
+    const { replica, store } = await sellerDevice('upgraded');
+    const { syncedAt: _dropped, ...legacyRef } = (await store.getInvoice(invoices[1]!))!;
+    await store.saveInvoice(legacyRef);
+    await store.saveFeeds({ [buyerFeed()]: { etag: '"old"', seen: [] } as never });
+    const first = await replica.syncChanged(invoices[1]!);
+    expect(first.containers.length).toBeGreaterThanOrEqual(2); // whole: every participant's container
+    expect((await store.getInvoice(invoices[1]!))!.syncedAt).toBeDefined();
+    await replica.syncChanged(invoices[1]!); // the feeds start: the entries of the ten minutes before are checked
+    const third = await replica.syncChanged(invoices[1]!);
+    expect(third.requests).toBe(2);
+    expect(third.containers).toEqual([]);
   });
 });

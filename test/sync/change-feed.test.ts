@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { asContainerUrl, type InvoiceId } from '../../src/model/ids.ts';
-import { feedEntryOf, feedOf, isListed, PENDING_ENTRY_MS, podOfFeed, resourceOfEntry, settleFeed, type FeedRead } from '../../src/sync/change-feed.ts';
+import { dayContainerOf, dayOf, feedEntryOf, feedOf, invoiceOfEntry, podOfFeed, resourceOfEntry } from '../../src/sync/change-feed.ts';
+import { daysBetween, isListed, PENDING_ENTRY_MS, settleFeed, type FeedRead } from '../../src/sync/feed-read.ts';
 import { emptyContainerState } from '../../src/sync/store.ts';
 
 const pod = 'https://pods.example/acme/';
@@ -8,30 +9,42 @@ const feed = feedOf(pod, 'https://pods.example/customer/profile/card#me' as neve
 const invoiceId = `PO-1.${'a'.repeat(32)}` as InvoiceId;
 const container = asContainerUrl(`${pod}invoices/${invoiceId}/ops/`);
 const opName = 'b'.repeat(64);
+const t0 = Date.parse('2026-12-07T08:00:00Z');
+const today = dayContainerOf(feed, '2026-12-07');
 
 const readOf = (entries: string[]): FeedRead => ({
   feed,
   outcome: 'changed',
   entries: new Map([[invoiceId, entries]]),
-  state: { etag: '"listing-2"', seen: ['older', ...entries] },
+  state: { at: t0, days: { '2026-12-07': { etag: '"listing-2"', seen: [`${today}older`, ...entries] } } },
   error: null,
 });
 
 describe('change feed entries', () => {
-  it('name their invoice and resource, also when announced again, and their feed names its pod', () => {
-    const first = feedEntryOf(feed, invoiceId, `${container}${opName}`);
-    const again = feedEntryOf(feed, invoiceId, `${container}${opName}`, 1_700_000_000_000);
+  it('go in the container of the day they are dated (UTC), and name their invoice and resource, also when announced again', () => {
+    const first = feedEntryOf(feed, invoiceId, `${container}${opName}`, t0);
+    const again = feedEntryOf(feed, invoiceId, `${container}${opName}`, t0, t0 + 1);
+    expect(first).toBe(`${feed}2026-12-07/${invoiceId}~${opName}`);
+    expect(feedEntryOf(feed, invoiceId, `${container}${opName}`, Date.parse('2026-12-07T23:59:59.999Z'))).toContain('/2026-12-07/');
+    expect(feedEntryOf(feed, invoiceId, `${container}${opName}`, Date.parse('2026-12-08T00:00:00Z'))).toContain('/2026-12-08/');
     expect(again).not.toBe(first);
-    expect([resourceOfEntry(feed, first), resourceOfEntry(feed, again)]).toEqual([opName, opName]);
-    expect(resourceOfEntry(feed, `${feed}not-an-entry`)).toBeNull();
+    expect([resourceOfEntry(first), resourceOfEntry(again)]).toEqual([opName, opName]);
+    expect([invoiceOfEntry(first), invoiceOfEntry(again)]).toEqual([invoiceId, invoiceId]);
+    expect([resourceOfEntry(`${today}not-an-entry`), invoiceOfEntry(`${today}not-an-entry`)]).toEqual([null, null]);
     expect(podOfFeed(feed)).toBe(pod);
+  });
+
+  it('are read by day: the days from one time to another, across a month and a year', () => {
+    expect(daysBetween(t0, t0)).toEqual(['2026-12-07']);
+    expect(daysBetween(Date.parse('2026-12-30T23:50:00Z'), Date.parse('2027-01-02T00:00:01Z'))).toEqual(['2026-12-30', '2026-12-31', '2027-01-01', '2027-01-02']);
+    expect(daysBetween(t0 + 1, t0)).toEqual([]);
+    expect(dayOf(Date.parse('2027-02-28T23:59:59Z'))).toBe('2027-02-28');
   });
 
   it('count as listed when a crawl of the pod fetched, held, refused or listed (a checkpoint) the resource, on that pod only', () => {
     const seen = { [container]: { ...emptyContainerState(), seen: [`${container}${opName}`] } };
     expect(isListed(seen, pod, opName)).toBe(true);
     expect(isListed(seen, 'https://pods.example/acme-other/', opName)).toBe(false);
-    expect(isListed(seen, 'https://pods.example/ac', opName)).toBe(true); // callers pass whole pod roots, ending in '/'
     const refused = { [container]: { ...emptyContainerState(), refused: [{ url: `${container}${opName}`, reason: 'bad' }] } };
     expect(isListed(refused, pod, opName)).toBe(true);
     const checkpoint = { [container]: { ...emptyContainerState(), checkpoints: ['checkpoint-3-cc'] } };
@@ -39,16 +52,28 @@ describe('change feed entries', () => {
     expect(isListed({ [container]: emptyContainerState() }, pod, opName)).toBe(false);
   });
 
-  it('settle: handled entries are seen; unsynced ones stay new; unlisted ones stay new as pending, until PENDING_ENTRY_MS', () => {
-    const entry = feedEntryOf(feed, invoiceId, `${container}${opName}`);
+  it('settle: handled entries are seen; others keep their day open; unlisted ones are pending until PENDING_ENTRY_MS', () => {
+    const entry = feedEntryOf(feed, invoiceId, `${container}${opName}`, t0);
     const read = readOf([entry]);
-    expect(settleFeed(read, undefined, () => 'handled', 0)).toBe(read.state);
-    expect(settleFeed(read, undefined, () => 'unsynced', 0)).toEqual({ etag: null, seen: ['older'] });
-    const t0 = Date.parse('2026-12-07T08:00:00Z');
+    expect(settleFeed(read, undefined, () => 'handled', t0)).toBe(read.state);
+    const open = { etag: null, seen: [`${today}older`], open: true };
+    expect(settleFeed(read, undefined, () => 'unsynced', t0)).toEqual({ at: t0, days: { '2026-12-07': open } });
     const pending = settleFeed(read, undefined, () => 'unlisted', t0);
-    expect(pending).toEqual({ etag: null, seen: ['older'], pending: { [entry]: '2026-12-07T08:00:00.000Z' } });
+    expect(pending).toEqual({ at: t0, days: { '2026-12-07': open }, pending: { [entry]: '2026-12-07T08:00:00.000Z' } });
     expect(settleFeed(read, pending, () => 'unlisted', t0 + PENDING_ENTRY_MS - 1).pending).toEqual(pending.pending);
     expect(settleFeed(read, pending, () => 'unlisted', t0 + PENDING_ENTRY_MS)).toEqual(read.state);
-    expect(settleFeed(read, pending, () => 'handled', t0 + 1)).toEqual(read.state);
+  });
+
+  it('settle: days before the read window are dropped once nothing in them is open', () => {
+    const state = {
+      at: t0,
+      days: {
+        '2026-12-05': { etag: '"a"', seen: [] },
+        '2026-12-06': { etag: null, seen: [], open: true as const },
+        '2026-12-07': { etag: '"b"', seen: [] },
+      },
+    };
+    const settled = settleFeed({ feed, outcome: 'unchanged', entries: new Map(), state, error: null }, state, () => 'handled', t0);
+    expect(Object.keys(settled.days!)).toEqual(['2026-12-06', '2026-12-07']);
   });
 });

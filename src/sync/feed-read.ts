@@ -1,0 +1,177 @@
+import { messageOf } from '../model/errors.ts';
+import type { ContainerUrl, InvoiceId } from '../model/ids.ts';
+import { listContainer, type ContainerListing } from '../pod/resources.ts';
+import { dayContainerOf, dayOf, FEED_DAY_MARGIN_MS, invoiceOfEntry, resourceOfEntry } from './change-feed.ts';
+import type { ContainerState, FeedDayState, FeedState } from './store.ts';
+
+/**
+ * Reading a change feed (change-feed.ts says what one is): which day containers to list, what is new in them, and the
+ * state a device keeps once it has acted on the news.
+ */
+
+/** A read spanning more days than this lists the feed itself first, to skip the days nothing was written. */
+const DAYS_LISTED_DIRECTLY = 3;
+const DAY_MS = 24 * 60 * 60_000;
+
+export interface FeedRead {
+  readonly feed: ContainerUrl;
+  /**
+   * 'unchanged': nothing new; 'changed': `entries` are new; 'absent': no feed there (404: the party's devices do not
+   * announce their writes to this reader), so its invoices are synced one by one; 'started': the feed is there but
+   * this device has no state of it yet, so its invoices are synced one by one once and the feed read from then on;
+   * 'failed': as 'absent', `error` says why.
+   */
+  readonly outcome: 'unchanged' | 'changed' | 'absent' | 'started' | 'failed';
+  /** New entries, by the invoice they name (entries naming no invoice are ignored). */
+  readonly entries: ReadonlyMap<InvoiceId, readonly string[]>;
+  /** The feed's state once every new entry is handled. */
+  readonly state: FeedState;
+  readonly error: string | null;
+}
+
+export const emptyFeedState = (): FeedState => ({});
+
+/** The days from `fromMs`'s to `toMs`'s, oldest first; none when `fromMs` is later. */
+export function daysBetween(fromMs: number, toMs: number): string[] {
+  const days: string[] = [];
+  if (fromMs > toMs) return days;
+  for (let ms = Date.parse(dayOf(fromMs)); ms <= toMs; ms += DAY_MS) days.push(dayOf(ms));
+  return days;
+}
+
+/**
+ * Reads one feed: the day containers from FEED_DAY_MARGIN_MS before the last read to today, and any day with an entry
+ * not handled yet; each conditionally. Tells what is new since `previous`. A feed this device never read is read
+ * from `startAt` (the server's time when the invoices on its pod were last synced whole), or, without one, only
+ * checked for being there ('started': those invoices are synced whole, which gives the next read its start). `now`
+ * is the server's time as this device reckons it; the server's own Date headers correct it. Never throws.
+ */
+export async function readFeed(
+  fetchFn: typeof fetch,
+  feed: ContainerUrl,
+  previous: FeedState,
+  now: number,
+  startAt: number | null,
+): Promise<FeedRead> {
+  try {
+    const from = previous.at === undefined && startAt !== null ? { at: startAt, days: {} } : previous;
+    if (from.at === undefined) return await checkFeed(fetchFn, feed, previous);
+    const listings = await listDays(fetchFn, feed, from, await daysToList(fetchFn, feed, from, now));
+    const serverNow = Math.max(from.at!, ...[...listings.values()].map((listing) => listing.serverDate ?? now));
+    // This device's reckoning was behind the server's clock: the server's today was not listed yet.
+    const late = daysBetween(from.at!, serverNow).filter((day) => !listings.has(day));
+    for (const [day, listing] of await listDays(fetchFn, feed, from, late)) listings.set(day, listing);
+    return newsIn(feed, from, listings, serverNow);
+  } catch (error) {
+    return { feed, outcome: 'failed', entries: new Map(), state: previous, error: messageOf(error) };
+  }
+}
+
+/** A feed this device cannot start reading yet: whether it is there at all. */
+async function checkFeed(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState): Promise<FeedRead> {
+  const listing = await listContainer(fetchFn, feed);
+  const outcome = !listing.notModified && listing.absent ? 'absent' : 'started';
+  return { feed, outcome, entries: new Map(), state: previous, error: null };
+}
+
+async function daysToList(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, now: number): Promise<string[]> {
+  const since = daysBetween(previous.at! - FEED_DAY_MARGIN_MS, Math.max(now, previous.at!));
+  const unhandled = Object.entries(previous.days ?? {}).filter(([, day]) => day.open).map(([day]) => day);
+  const days = [...new Set([...since, ...unhandled])].sort();
+  if (days.length <= DAYS_LISTED_DIRECTLY) return days;
+  const root = await listContainer(fetchFn, feed);
+  const written = new Set(root.notModified ? [] : root.members);
+  return days.filter((day) => written.has(dayContainerOf(feed, day)));
+}
+
+async function listDays(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, days: readonly string[]) {
+  const listDay = (day: string) => listContainer(fetchFn, dayContainerOf(feed, day), { etag: previous.days?.[day]?.etag ?? null });
+  const listings = await Promise.all(days.map(listDay));
+  return new Map(days.map((day, i) => [day, listings[i]!]));
+}
+
+/** What the day listings hold that `previous` had not seen; the state keeps only what the next read needs. */
+function newsIn(feed: ContainerUrl, previous: FeedState, listings: ReadonlyMap<string, ContainerListing>, serverNow: number): FeedRead {
+  const entries = new Map<InvoiceId, string[]>();
+  const days: Record<string, FeedDayState> = { ...previous.days };
+  let listedAgain = false;
+  for (const [day, listing] of listings) {
+    if (listing.notModified || (listing.absent && !days[day])) continue;
+    const seen = new Set(previous.days?.[day]?.seen ?? []);
+    for (const member of listing.members) {
+      const invoiceId = seen.has(member) ? null : invoiceOfEntry(member);
+      if (invoiceId) entries.set(invoiceId, [...(entries.get(invoiceId) ?? []), member]);
+    }
+    listedAgain ||= listing.etag !== (previous.days?.[day]?.etag ?? null) || listing.members.length !== seen.size;
+    days[day] = { etag: listing.etag, seen: listing.members };
+  }
+  const outcome = entries.size > 0 ? 'changed' : 'unchanged';
+  // Nothing new and the window starts on the same day: the state as it was (a 304 writes nothing to the store).
+  if (!listedAgain && dayOf(previous.at! - FEED_DAY_MARGIN_MS) === dayOf(serverNow - FEED_DAY_MARGIN_MS)) {
+    return { feed, outcome, entries, state: previous, error: null };
+  }
+  return { feed, outcome, entries, state: { ...previous, at: serverNow, days }, error: null };
+}
+
+/**
+ * How long an entry stays new while no crawl of its pod lists the resource it names. A writer puts an op and its
+ * entries at once, so a reader can list an entry a moment before its op: it keeps the entry until a crawl lists the
+ * op. An entry that names nothing for this long (its writer stopped mid-write, or a counterparty writes entries for
+ * nothing) stops costing a crawl per command; a writer that puts the op later announces it under a new entry.
+ */
+export const PENDING_ENTRY_MS = 10 * 60_000;
+
+/**
+ * What a device did with an entry's news: `handled`, the invoice was synced and a crawl listed the resource;
+ * `unsynced`, the invoice was not synced (or its crawl failed); `unlisted`, synced, but no crawl listed the resource.
+ */
+export type EntryOutcome = 'handled' | 'unsynced' | 'unlisted';
+
+/**
+ * A feed's state once its news was acted on. Handled entries count as seen; the others stay new, and their day is
+ * listed in full again next time (no ETag) to find them. `unlisted` entries are kept as `pending` (with when they
+ * were first found so) for at most PENDING_ENTRY_MS. Days before the window that hold nothing unhandled are dropped.
+ */
+export function settleFeed(
+  read: FeedRead,
+  previous: FeedState | undefined,
+  outcome: (invoiceId: InvoiceId, resource: string | null) => EntryOutcome,
+  now: number,
+): FeedState {
+  const unhandled = new Set<string>();
+  const pending: Record<string, string> = {};
+  for (const [invoiceId, entries] of read.entries) {
+    for (const entry of entries) {
+      const result = outcome(invoiceId, resourceOfEntry(entry));
+      if (result === 'handled') continue;
+      if (result === 'unlisted') {
+        const since = previous?.pending?.[entry] ?? new Date(now).toISOString();
+        if (now - Date.parse(since) >= PENDING_ENTRY_MS) continue;
+        pending[entry] = since;
+      }
+      unhandled.add(entry);
+    }
+  }
+  const state = read.state;
+  const firstDay = state.at === undefined ? null : dayOf(state.at - FEED_DAY_MARGIN_MS);
+  const stale = Object.keys(state.days ?? {}).filter((day) => firstDay !== null && day < firstDay && !state.days![day]!.open);
+  if (unhandled.size === 0 && stale.length === 0 && !state.pending) return state;
+  const days: Record<string, FeedDayState> = { ...state.days };
+  for (const day of stale) delete days[day];
+  for (const entry of unhandled) {
+    const day = entry.slice(read.feed.length, read.feed.length + 10);
+    const kept = days[day];
+    if (kept) days[day] = { etag: null, seen: kept.seen.filter((seen) => seen !== entry), open: true };
+  }
+  const { pending: _dropped, ...rest } = state;
+  return { ...rest, days, ...(Object.keys(pending).length > 0 && { pending }) };
+}
+
+/** Whether the last crawl of an op container of the invoice on `pod` listed `resource` (fetched, held or refused it). */
+export function isListed(states: Readonly<Record<string, ContainerState>>, pod: string, resource: string): boolean {
+  return Object.entries(states).some(([container, state]) => {
+    if (!container.startsWith(pod)) return false;
+    const url = `${container}${resource}`;
+    return state.seen.includes(url) || state.refused.some((refusal) => refusal.url === url) || (state.checkpoints ?? []).includes(resource);
+  });
+}
