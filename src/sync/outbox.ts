@@ -50,7 +50,7 @@ export class Outbox {
     const entries = await this.store.outbox(invoiceId);
     let pushed = 0;
     for (const group of outboxGroups(entries)) {
-      const firstTry = group.every((entry) => this.untried.delete(entry.op.id));
+      const firstTry = group.map((entry) => this.untried.delete(entry.op.id)).every(Boolean);
       try {
         await this.put(group, firstTry);
       } catch (error) {
