@@ -332,6 +332,24 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     expect((await store.loadFeeds())[buyerFeed()]!.at).toBeGreaterThan(midnight);
   });
 
+  it("a device whose clock is two days behind the server's still reads the server's today (its answers' Date headers tell)", async () => {
+    const { store } = await sellerDevice('slow-clock');
+    const behind = new Replica({
+      store,
+      fetch: pods.seller.devices.mobile.fetch,
+      identity: { webId: pods.seller.webId, podRoot: pods.seller.podRoot, device: 'slow-clock' },
+      now: () => Date.now() - 2 * DAY,
+    });
+    const feeds = await store.loadFeeds();
+    feeds[buyerFeed()] = { at: Date.now() - DAY, days: {} };
+    await store.saveFeeds(feeds);
+    const today = await writtenAt(Date.now(), 'written today, by the server');
+    const read = await behind.syncChanged(invoices[1]!);
+    expect(read.newOps).toBe(1);
+    expect((await behind.view(invoices[1]!)).log.some((entry) => entry.opId === today.id)).toBe(true);
+    expect(Object.keys((await store.loadFeeds())[buyerFeed()]!.days ?? {})).toContain(dayOf(Date.now()));
+  });
+
   it('a state of the earlier layout (one container, no days): the invoice is synced whole once, then the feed is read by day', async () => {
     const { replica, store } = await sellerDevice('upgraded');
     const { syncedAt: _dropped, ...legacyRef } = (await store.getInvoice(invoices[1]!))!;
