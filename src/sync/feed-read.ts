@@ -56,10 +56,11 @@ export async function readFeed(
   try {
     const from = previous.at === undefined && startAt !== null ? { at: startAt, days: {} } : previous;
     if (from.at === undefined) return await checkFeed(fetchFn, feed, previous);
-    const listings = await listDays(fetchFn, feed, from, await daysToList(fetchFn, feed, from, now));
+    const { days, considered } = await daysToList(fetchFn, feed, from, now);
+    const listings = await listDays(fetchFn, feed, from, days);
     const serverNow = Math.max(from.at!, ...[...listings.values()].map((listing) => listing.serverDate ?? now));
-    // This device's reckoning was behind the server's clock: the server's today was not listed yet.
-    const late = daysBetween(from.at!, serverNow).filter((day) => !listings.has(day));
+    // This device's reckoning was behind the server's clock: the server's today was not considered yet.
+    const late = daysBetween(from.at!, serverNow).filter((day) => !considered.has(day));
     for (const [day, listing] of await listDays(fetchFn, feed, from, late)) listings.set(day, listing);
     return newsIn(feed, from, listings, serverNow);
   } catch (error) {
@@ -74,14 +75,16 @@ async function checkFeed(fetchFn: typeof fetch, feed: ContainerUrl, previous: Fe
   return { feed, outcome, entries: new Map(), state: previous, error: null };
 }
 
-async function daysToList(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, now: number): Promise<string[]> {
+/** The days to list (`considered`: those in the window, listed or known from the feed's listing to be empty). */
+async function daysToList(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, now: number) {
   const since = daysBetween(previous.at! - FEED_DAY_MARGIN_MS, Math.max(now, previous.at!));
   const unhandled = Object.entries(previous.days ?? {}).filter(([, day]) => day.open).map(([day]) => day);
   const days = [...new Set([...since, ...unhandled])].sort();
-  if (days.length <= DAYS_LISTED_DIRECTLY) return days;
+  const considered = new Set(days);
+  if (days.length <= DAYS_LISTED_DIRECTLY) return { days, considered };
   const root = await listContainer(fetchFn, feed);
   const written = new Set(root.notModified ? [] : root.members);
-  return days.filter((day) => written.has(dayContainerOf(feed, day)));
+  return { days: days.filter((day) => written.has(dayContainerOf(feed, day))), considered };
 }
 
 async function listDays(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, days: readonly string[]) {

@@ -332,6 +332,30 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     expect((await store.loadFeeds())[buyerFeed()]!.at).toBeGreaterThan(midnight);
   });
 
+  it('after days away: the feed itself is listed once, and only the days something was written in are read', async () => {
+    const { replica, store } = await sellerDevice('traveller');
+    const feeds = await store.loadFeeds();
+    feeds[buyerFeed()] = { at: Date.now() - 6 * DAY, days: {} };
+    await store.saveFeeds(feeds);
+    const away = await writtenAt(Date.now() - 4 * DAY, 'written while the device was away');
+    const listed: string[] = [];
+    const root = buyerFeed();
+    const watching = new Replica({
+      store,
+      fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        if (urlOf(input).startsWith(root)) listed.push(urlOf(input).slice(root.length));
+        return pods.seller.devices.mobile.fetch(input, init);
+      }) as typeof fetch,
+      identity: { webId: pods.seller.webId, podRoot: pods.seller.podRoot, device: 'traveller' },
+    });
+    const read = await watching.syncChanged(invoices[1]!);
+    expect(read.newOps).toBe(1);
+    expect((await watching.view(invoices[1]!)).log.some((entry) => entry.opId === away.id)).toBe(true);
+    expect(listed[0]).toBe(''); // the feed, for its day containers
+    expect(listed).toContain(`${dayOf(Date.now() - 4 * DAY)}/`);
+    expect(listed).not.toContain(`${dayOf(Date.now() - 5 * DAY)}/`); // nothing was written that day
+  });
+
   it("a device whose clock is two days behind the server's still reads the server's today (its answers' Date headers tell)", async () => {
     const { store } = await sellerDevice('slow-clock');
     const behind = new Replica({
