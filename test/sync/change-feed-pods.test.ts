@@ -333,7 +333,7 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
   });
 
   it('after days away: the feed itself is listed once, and only the days something was written in are read', async () => {
-    const { replica, store } = await sellerDevice('traveller');
+    const { store } = await sellerDevice('traveller');
     const feeds = await store.loadFeeds();
     feeds[buyerFeed()] = { at: Date.now() - 6 * DAY, days: {} };
     await store.saveFeeds(feeds);
