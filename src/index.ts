@@ -53,6 +53,7 @@ export {
   outboxOrder,
   type ContainerState,
   type DeviceStore,
+  type FeedDayState,
   type FeedState,
   type InvoiceRef,
   type KnownKeys,
