@@ -12,6 +12,7 @@
  *   bench/servers.ts      the viewer on a server without notifications or ETags vs polling only
  *   bench/export.ts       UBL e-invoice export and its validation (CEN, Peppol, XSD), 10 and 1,000 lines
  *   bench/list.ts         a warm list of 1,000 invoices with 20 counterparties, 10 changed: change feeds vs one sync each
+ *   bench/restarts.ts     a pod server started 50 times in one process: each start's time and the heap kept
  *
  * `--only fold,sync` runs a subset. A bench file that is missing, or a name --only does not know, is an error.
  * `npm run soak` (bench/soak.ts) is not among them: it runs for as long as it is told, not in CI.
@@ -35,10 +36,11 @@ const SMOKE_ARGS: Record<string, string[]> = {
   'cli-start': ['--rounds', '1'],
   servers: ['--seconds', '1'],
   list: ['--invoices', '20', '--customers', '2', '--changed', '1'],
+  restarts: ['--starts', '4'],
 };
 const argsFor = (name: string): string[] => (smoke ? ['--quick', ...(SMOKE_ARGS[name] ?? []), ...passThrough] : passThrough);
 const only = arg('--only')?.split(',');
-const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers', 'export', 'list'];
+const ALL = ['fold', 'ingest', 'sync', 'propagation', 'cli-start', 'servers', 'export', 'list', 'restarts'];
 const unknown = only?.filter((name) => !ALL.includes(name)) ?? [];
 if (unknown.length) {
   note(`--only names no bench called ${unknown.join(', ')}: the benches are ${ALL.join(', ')}`);
@@ -60,7 +62,8 @@ for (const name of benches) {
   note(`\n# bench/${name}.ts ${argsFor(name).join(' ')}`);
   const started = performance.now();
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...argsFor(name)], { stdio: 'inherit' });
+    // --expose-gc: benches that report memory measure it after a full collection.
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...argsFor(name)], { stdio: 'inherit' });
     child.on('exit', (status) => resolve(status ?? 1));
   });
   timings.push(`${name} ${((performance.now() - started) / 1000).toFixed(0)} s`);
