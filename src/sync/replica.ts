@@ -112,6 +112,12 @@ export interface SyncOptions {
 }
 
 /** The feeds read for some pods, and what each says of its pod. */
+/** A crawl of an invoice's containers: when it started (this device's clock) and what each container gave. */
+interface Crawl {
+  readonly start: number;
+  readonly reports: ReadonlyMap<ContainerUrl, ContainerReport>;
+}
+
 interface FeedReads {
   readonly reads: FeedRead[];
   readonly news: Map<string, FeedNews>;
@@ -535,8 +541,7 @@ export class Replica {
     const crawlStart = this.now();
     const { invoice, reports, newOps } = await this.crawlParticipants(ref, known, states, options.pods);
     await this.options.store.saveContainerStates(invoiceId, states);
-    const whole = !options.pods && [...reports.values()].every((report) => report.outcome !== 'stale' && report.deferred === 0);
-    ref = await this.recordFold(ref, invoice, whole ? crawlStart : undefined);
+    ref = await this.recordFold(ref, invoice, { start: crawlStart, reports });
     await this.keepEvidence(ref, known, invoice);
     await this.grantParticipants(ref, invoice);
     const checkpoint = await this.checkpointIfDue(ref, states[ref.ownContainer], reports.get(ref.ownContainer));
@@ -704,17 +709,28 @@ export class Replica {
    * Keeps in the invoice's reference what its latest fold says that others read without folding: the participants'
    * pods (the feeds `refresh` reads for it) and the summary a list shows. Written only when it changed.
    */
-  private async recordFold(ref: InvoiceRef, invoice: FoldedInvoice, wholeSyncStart?: number): Promise<InvoiceRef> {
-    const containers = [ref.ownContainer, ref.origin, ...ref.seedContainers, ...invoice.participants.map((p) => p.container)];
+  private async recordFold(ref: InvoiceRef, invoice: FoldedInvoice, crawl?: Crawl): Promise<InvoiceRef> {
+    const containers = [...new Set([ref.ownContainer, ref.origin, ...ref.seedContainers, ...invoice.participants.map((p) => p.container)])];
     const pods = [...new Set(containers.map((c) => splitOpsContainer(c)?.podRoot).filter((pod): pod is string => !!pod))].sort();
-    // The start of the crawl by each pod's clock, known from its answers during the crawl.
-    const since = wholeSyncStart === undefined ? 0 : this.now() - wholeSyncStart;
-    const syncedAt =
-      wholeSyncStart === undefined ? ref.syncedAt : Object.fromEntries(pods.map((pod) => [pod, this.serverClock.now(pod) - since]));
+    const syncedAt = crawl ? { ...ref.syncedAt, ...this.crawledWhole(pods, containers, crawl) } : ref.syncedAt;
     const updated = { ...ref, participantPods: pods, summary: summaryOf(invoice, this.identity.webId), ...(syncedAt && { syncedAt }) };
     if (JSON.stringify(updated) === JSON.stringify(ref)) return ref;
     await this.options.store.saveInvoice(updated);
     return updated;
+  }
+
+  /**
+   * The pods on which a crawl read every container of the invoice to the end, each with when the crawl started by
+   * that pod's clock (known from its answers during the crawl): the invoice is up to date there as of then.
+   */
+  private crawledWhole(pods: readonly string[], containers: readonly ContainerUrl[], crawl: Crawl): Record<string, number> {
+    const since = this.now() - crawl.start;
+    const complete = (container: ContainerUrl) => {
+      const report = crawl.reports.get(container);
+      return report !== undefined && report.outcome !== 'stale' && report.deferred === 0;
+    };
+    const whole = pods.filter((pod) => containers.filter((c) => c.startsWith(pod)).every(complete));
+    return Object.fromEntries(whole.map((pod) => [pod, this.serverClock.now(pod) - since]));
   }
 
   /** What a list shows of an invoice: the summary its last fold left, or (kept for the next list) a fold of what this device holds. */
@@ -843,7 +859,7 @@ export class Replica {
 
   /**
    * The feed meant for this device on each pod, read at once (conditionally), and what each says of its pod. A feed
-   * never read is read from the earliest whole sync, by that pod's clock, of the invoices `refs` has on its pod.
+   * never read is read from the earliest complete crawl there (by that pod's clock) of the invoices `refs` has on its pod.
    */
   private async readFeeds(pods: readonly string[], feeds: Record<string, FeedState>, refs: readonly InvoiceRef[]): Promise<FeedReads> {
     const reads = await inParallel(pods, (pod) => {
@@ -886,7 +902,7 @@ const newsOf = (read: FeedRead): FeedNews =>
     ? { usable: false }
     : { usable: true, changed: new Set(read.entries.keys()) };
 
-/** Where a feed never read starts: the earliest whole sync on `pod` of the invoices there; null if one never had one. */
+/** Where a feed never read starts: the earliest complete crawl on `pod` of the invoices there; null if one never had one. */
 function startOf(pod: string, refs: readonly InvoiceRef[]): number | null {
   const times = refs.filter((ref) => ref.participantPods?.includes(pod)).map((ref) => ref.syncedAt?.[pod]);
   if (times.length === 0 || times.some((time) => time === undefined)) return null;

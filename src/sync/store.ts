@@ -23,8 +23,9 @@ export interface InvoiceRef {
   /** The pods of the invoice's participants as of the last sync: whose change feeds tell when it changes. */
   readonly participantPods?: readonly string[];
   /**
-   * When its last whole sync (every container crawled, none stale) started, by each pod's server clock: the change
-   * feed on that pod holds everything since for it. A feed this device never read is read from the earliest of these.
+   * Per pod: when the last crawl that read every container of the invoice on that pod to the end started, by that
+   * pod's clock. The change feed on that pod holds everything since for it; a feed this device never read is read
+   * from the earliest of these among the invoices on its pod.
    */
   readonly syncedAt?: Readonly<Record<string, number>>;
   /** What a list shows of the invoice, as of the last fold of what this device holds: a list need not fold it again. */
