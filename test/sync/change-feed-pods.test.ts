@@ -305,6 +305,25 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     for (const day of Object.keys(state.days ?? {})) expect([dayOf(Date.now()), dayOf(Date.now() - DAY)]).toContain(day);
   });
 
+  it("a crawl records per pod where it read everything: a counterparty's pod that is down holds back only its own", async () => {
+    const { replica, store } = await sellerDevice('half-online');
+    const before = (await store.getInvoice(invoices[1]!))!.syncedAt!;
+    const buyerDown = new Replica({
+      store,
+      fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        if (urlOf(input).startsWith(pods.buyer.podRoot)) throw new HttpError(503, urlOf(input), 'the buyer pod is down (test)');
+        return pods.seller.devices.mobile.fetch(input, init);
+      }) as typeof fetch,
+      identity: replica.identity,
+    });
+    await buyerDown.sync(invoices[1]!);
+    const after = (await store.getInvoice(invoices[1]!))!.syncedAt!;
+    expect(after[pods.buyer.podRoot]).toBe(before[pods.buyer.podRoot]);
+    // Recorded anew (by the server's clock, read from Date headers to the second: not necessarily later by much).
+    expect(after[pods.seller.podRoot]).not.toBe(before[pods.seller.podRoot]);
+    expect(Math.abs(after[pods.seller.podRoot]! - Date.now())).toBeLessThan(5_000);
+  });
+
   it('entries of earlier days (a long history) are never listed again: a quiet read is one request per pod', async () => {
     const { replica } = await sellerDevice('historian');
     await replica.syncChanged(invoices[1]!);
