@@ -54,11 +54,16 @@ export async function readFeed(
   startAt: number | null,
 ): Promise<FeedRead> {
   try {
+    // A feed this device starts reading must be there: one without (404) means its pod's writes are not announced.
+    const absent: FeedRead = { feed, outcome: 'absent', entries: new Map(), state: previous, error: null };
+    if (previous.at === undefined && !(await feedExists(fetchFn, feed))) return absent;
     const from = previous.at === undefined && startAt !== null ? { at: startAt, days: {} } : previous;
-    if (from.at === undefined) return await checkFeed(fetchFn, feed, previous);
-    const { days, considered } = await daysToList(fetchFn, feed, from, now);
+    if (from.at === undefined) return { feed, outcome: 'started', entries: new Map(), state: previous, error: null };
+    const { days, considered, rootDate } = await daysToList(fetchFn, feed, from, now);
+    if (rootDate === 'absent') return absent;
     const listings = await listDays(fetchFn, feed, from, days);
-    const serverNow = Math.max(from.at!, ...[...listings.values()].map((listing) => listing.serverDate ?? now));
+    const dates = [...listings.values()].map((listing) => listing.serverDate ?? now);
+    const serverNow = Math.max(from.at!, ...dates, ...(rootDate === null ? [] : [rootDate]));
     // This device's reckoning was behind the server's clock: the server's today was not considered yet.
     const late = daysBetween(from.at!, serverNow).filter((day) => !considered.has(day));
     for (const [day, listing] of await listDays(fetchFn, feed, from, late)) listings.set(day, listing);
@@ -68,23 +73,26 @@ export async function readFeed(
   }
 }
 
-/** A feed this device cannot start reading yet: whether it is there at all. */
-async function checkFeed(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState): Promise<FeedRead> {
+async function feedExists(fetchFn: typeof fetch, feed: ContainerUrl): Promise<boolean> {
   const listing = await listContainer(fetchFn, feed);
-  const outcome = !listing.notModified && listing.absent ? 'absent' : 'started';
-  return { feed, outcome, entries: new Map(), state: previous, error: null };
+  return listing.notModified || !listing.absent;
 }
 
-/** The days to list (`considered`: those in the window, listed or known from the feed's listing to be empty). */
+/**
+ * The days to list (`considered`: those in the window, listed or known from the feed's listing to be empty), and,
+ * when the feed itself was listed, its server's time ('absent': the feed is gone).
+ */
 async function daysToList(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, now: number) {
   const since = daysBetween(previous.at! - FEED_DAY_MARGIN_MS, Math.max(now, previous.at!));
   const unhandled = Object.entries(previous.days ?? {}).filter(([, day]) => day.open).map(([day]) => day);
   const days = [...new Set([...since, ...unhandled])].sort();
   const considered = new Set(days);
-  if (days.length <= DAYS_LISTED_DIRECTLY) return { days, considered };
+  if (days.length <= DAYS_LISTED_DIRECTLY) return { days, considered, rootDate: null };
   const root = await listContainer(fetchFn, feed);
+  if (!root.notModified && root.absent) return { days: [], considered, rootDate: 'absent' as const };
   const written = new Set(root.notModified ? [] : root.members);
-  return { days: days.filter((day) => written.has(dayContainerOf(feed, day))), considered };
+  const listed = days.filter((day) => written.has(dayContainerOf(feed, day)) || unhandled.includes(day));
+  return { days: listed, considered, rootDate: root.serverDate };
 }
 
 async function listDays(fetchFn: typeof fetch, feed: ContainerUrl, previous: FeedState, days: readonly string[]) {
@@ -147,24 +155,26 @@ export function settleFeed(
     for (const entry of entries) {
       const result = outcome(invoiceId, resourceOfEntry(entry));
       if (result === 'handled') continue;
+      const since = previous?.pending?.[entry];
       if (result === 'unlisted') {
-        const since = previous?.pending?.[entry] ?? new Date(now).toISOString();
-        if (now - Date.parse(since) >= PENDING_ENTRY_MS) continue;
-        pending[entry] = since;
-      }
+        if (since !== undefined && now - Date.parse(since) >= PENDING_ENTRY_MS) continue;
+        pending[entry] = since ?? new Date(now).toISOString();
+      } else if (since !== undefined) pending[entry] = since; // not synced this time: its clock keeps running
       unhandled.add(entry);
     }
   }
   const state = read.state;
+  const dayOfEntry = (entry: string) => entry.slice(read.feed.length, read.feed.length + 10);
+  const openDays = new Set([...unhandled].map(dayOfEntry));
   const firstDay = state.at === undefined ? null : dayOf(state.at - FEED_DAY_MARGIN_MS);
-  const stale = Object.keys(state.days ?? {}).filter((day) => firstDay !== null && day < firstDay && !state.days![day]!.open);
+  const kept = (day: string) => openDays.has(day) || state.days![day]!.open === true;
+  const stale = Object.keys(state.days ?? {}).filter((day) => firstDay !== null && day < firstDay && !kept(day));
   if (unhandled.size === 0 && stale.length === 0 && !state.pending) return state;
   const days: Record<string, FeedDayState> = { ...state.days };
   for (const day of stale) delete days[day];
   for (const entry of unhandled) {
-    const day = entry.slice(read.feed.length, read.feed.length + 10);
-    const kept = days[day];
-    if (kept) days[day] = { etag: null, seen: kept.seen.filter((seen) => seen !== entry), open: true };
+    const day = days[dayOfEntry(entry)] ?? { etag: null, seen: [] };
+    days[dayOfEntry(entry)] = { etag: null, seen: day.seen.filter((seen) => seen !== entry), open: true };
   }
   const { pending: _dropped, ...rest } = state;
   return { ...rest, days, ...(Object.keys(pending).length > 0 && { pending }) };

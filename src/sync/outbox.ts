@@ -33,6 +33,8 @@ export class Outbox {
     private readonly store: DeviceStore,
     private readonly fetchFn: typeof fetch,
     private readonly announce: Announce = async () => undefined,
+    /** Whether a first try may put the entries with the op (see `put`); when not, they follow it. */
+    private readonly atOnce: () => boolean = () => true,
   ) {}
 
   /** Queues ops made together: one op goes up alone, several as one pack (they share a batch label). */
@@ -74,8 +76,11 @@ export class Outbox {
     const first = group[0]!;
     const { url, turtle } = group.length === 1 ? { url: `${first.container}${first.op.id}`, turtle: opToTurtle(first.op) } : this.pack(group);
     const invoiceId = first.op.invoiceId;
-    if (firstTry) await allOrFirstError([putImmutable(this.fetchFn, url, turtle), this.announce(invoiceId, url, false)]);
-    else {
+    if (firstTry && this.atOnce()) await allOrFirstError([putImmutable(this.fetchFn, url, turtle), this.announce(invoiceId, url, false)]);
+    else if (firstTry) {
+      await putImmutable(this.fetchFn, url, turtle);
+      await this.announce(invoiceId, url, false);
+    } else {
       await putImmutable(this.fetchFn, url, turtle);
       await this.announce(invoiceId, url, true);
     }

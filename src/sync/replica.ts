@@ -11,7 +11,7 @@ import { setInvoiceAccess } from '../pod/acl.ts';
 import { ensureContainer, listContainer, putImmutable } from '../pod/resources.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
 import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
-import { Outbox, type OutboxReport } from './outbox.ts';
+import { Outbox, type Announce, type OutboxReport } from './outbox.ts';
 import { claimInvoiceFolder, evidenceContainerOf, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
 import { announce, FEED_DAY_MARGIN_MS, feedOf, openFeed, podOfFeed } from './change-feed.ts';
 import { emptyFeedState, isListed, readFeed, settleFeed, type FeedRead } from './feed-read.ts';
@@ -169,7 +169,9 @@ export class Replica {
       return response;
     }) as typeof fetch;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.outbox = new Outbox(options.store, this.fetch, (invoiceId, url, again) => this.announceWrite(invoiceId, url, again));
+    const announceWrite: Announce = (invoiceId, url, again) => this.announceWrite(invoiceId, url, again);
+    // Entries are dated by the pod's clock: until this device has heard it, they follow their op (a late date is safe).
+    this.outbox = new Outbox(options.store, this.fetch, announceWrite, () => this.serverClock.knows(options.identity.podRoot));
     this.participantKeys = new ParticipantKeys(options.store, this.fetch, this.now);
   }
 
@@ -791,7 +793,8 @@ export class Replica {
     const synced = new Map(jobs.map((job, i) => [job.invoiceId, results[i]!]));
     const invoices = await Promise.all(refs.map((ref) => (synced.has(ref.invoiceId) ? this.requireInvoice(ref.invoiceId) : ref)));
     // Every invoice a feed names was synced: its entries are handled unless a container of it was stale.
-    await this.saveFeedStates(feeds, reads, (invoiceId) => !staleIn(synced.get(invoiceId)));
+    const known = new Set(refs.map((ref) => ref.invoiceId));
+    await this.saveFeedStates(feeds, reads, (invoiceId) => (known.has(invoiceId) ? (synced.get(invoiceId) ?? 'not synced') : 'unknown'));
     const unusable = reads.filter((read) => read.outcome === 'absent' || read.outcome === 'failed');
     return { synced, invoices, feeds: { read: reads.length, unusable }, outbox, requests: this.requestCount - startRequests };
   }
@@ -822,7 +825,7 @@ export class Replica {
     const named = plan.whole.length > 0 || plan.targeted.length > 0;
     const where = plan.targeted[0] ? { pods: plan.targeted[0].pods } : {};
     const result = named ? await this.sync(invoiceId, where) : await this.unchanged(ref, pushed);
-    await this.saveFeedStates(feeds, reads, (named) => named === invoiceId && !staleIn(result));
+    await this.saveFeedStates(feeds, reads, (named) => (named === invoiceId ? result : 'not synced'));
     const outbox = { ...result.outbox, pushed: pushed.pushed + result.outbox.pushed };
     return { ...result, outbox, requests: this.requestCount - startRequests };
   }
@@ -837,19 +840,21 @@ export class Replica {
    * Keeps each feed's state once its news was acted on: an entry is handled once its invoice was `synced` and a crawl
    * listed the resource it names. Written only when a state changed (every 304: nothing to write).
    */
-  private async saveFeedStates(feeds: Record<string, FeedState>, reads: readonly FeedRead[], synced: (id: InvoiceId) => boolean) {
+  private async saveFeedStates(feeds: Record<string, FeedState>, reads: readonly FeedRead[], syncOf: (id: InvoiceId) => SyncOutcome) {
     const listings = new Map<InvoiceId, Record<string, ContainerState>>();
     for (const invoiceId of new Set(reads.flatMap((read) => [...read.entries.keys()]))) {
-      if (synced(invoiceId)) listings.set(invoiceId, await this.options.store.loadContainerStates(invoiceId));
+      if (typeof syncOf(invoiceId) === 'object') listings.set(invoiceId, await this.options.store.loadContainerStates(invoiceId));
     }
     const now = this.now();
     let changed = false;
     for (const read of reads) {
       const pod = podOfFeed(read.feed);
       const state = settleFeed(read, feeds[read.feed], (invoiceId, resource) => {
-        const states = listings.get(invoiceId);
-        if (!states) return 'unsynced';
-        return resource === null || isListed(states, pod, resource) ? 'handled' : 'unlisted';
+        const sync = syncOf(invoiceId);
+        if (sync === 'unknown') return 'handled'; // an invoice this device does not follow: nothing to do
+        // A crawl cut short on this pod (a failure elsewhere does not hold this pod's entries back).
+        if (sync === 'not synced' || incompleteOn(sync, pod)) return 'unsynced';
+        return resource === null || isListed(listings.get(invoiceId)!, pod, resource) ? 'handled' : 'unlisted';
       }, now);
       changed ||= state !== feeds[read.feed];
       feeds[read.feed] = state;
@@ -909,7 +914,11 @@ function startOf(pod: string, refs: readonly InvoiceRef[]): number | null {
   return Math.min(...(times as number[]));
 }
 
-const staleIn = (result: SyncResult | undefined): boolean => result?.containers.some((report) => report.outcome === 'stale') ?? false;
+/** What became of an invoice a feed named: its sync, not synced by this command, or not followed by this device. */
+type SyncOutcome = SyncResult | 'not synced' | 'unknown';
+
+const incompleteOn = (result: SyncResult, pod: string): boolean =>
+  result.containers.some((report) => report.container.startsWith(pod) && (report.outcome === 'stale' || report.deferred > 0));
 
 /** The side a batch's CreateInvoice gives this WebID (before the invoice exists, the CreateInvoice says it). */
 function creatorSide(entries: readonly BatchEntry[], webId: WebId): Side | null {

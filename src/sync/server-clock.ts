@@ -15,6 +15,11 @@ export class ServerClock {
     if (date !== null) this.offsets.set(originOf(url), date + 500 - this.localNow());
   }
 
+  /** Whether an answer of the server of `url` told its time. */
+  knows(url: string): boolean {
+    return this.offsets.has(originOf(url));
+  }
+
   /** The time on the server of `url` now: this device's clock when that server was never heard from. */
   now(url: string): number {
     return this.localNow() + (this.offsets.get(originOf(url)) ?? 0);

@@ -373,6 +373,11 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     expect(listed[0]).toBe(''); // the feed, for its day containers
     expect(listed).toContain(`${dayOf(Date.now() - 4 * DAY)}/`);
     expect(listed).not.toContain(`${dayOf(Date.now() - 5 * DAY)}/`); // nothing was written that day
+    // Read up to now: the next read lists today alone.
+    expect((await store.loadFeeds())[buyerFeed()]!.at).toBeGreaterThan(Date.now() - 60_000);
+    listed.length = 0;
+    await watching.syncChanged(invoices[1]!);
+    expect(listed).toEqual([`${dayOf(Date.now())}/`]);
   });
 
   it("a device whose clock is two days behind the server's still reads the server's today (its answers' Date headers tell)", async () => {
@@ -405,5 +410,22 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     const third = await replica.syncChanged(invoices[1]!);
     expect(third.requests).toBe(2 * feedDaysNow());
     expect(third.containers).toEqual([]);
+  });
+
+  it('a feed that is not there (its pod announces nothing) is never taken for a quiet one: its invoices are synced whole', async () => {
+    const owner = pods.buyer.devices.desktop.fetch;
+    const feed = buyerFeed();
+    const listing = await listContainer(owner, feed);
+    for (const day of listing.notModified ? [] : listing.members) {
+      const entries = await listContainer(owner, day);
+      for (const entry of entries.notModified ? [] : entries.members) await send(owner, entry, { method: 'DELETE' });
+      await send(owner, day, { method: 'DELETE' });
+    }
+    expect((await send(owner, feed, { method: 'DELETE' })).ok).toBe(true);
+    const { replica } = await sellerDevice('no-feed'); // joined: a whole sync, so the feed would start from it
+    for (let i = 0; i < 2; i++) {
+      const read = await replica.syncChanged(invoices[1]!);
+      expect(read.containers.map((c) => c.container)).toContain(buyer.ownContainer(invoices[1]!));
+    }
   });
 });

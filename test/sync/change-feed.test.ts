@@ -77,3 +77,31 @@ describe('change feed entries', () => {
     expect(Object.keys(settled.days!)).toEqual(['2026-12-06', '2026-12-07']);
   });
 });
+
+describe('settling a feed read across days', () => {
+  it('keeps the day of an entry not handled yet, even once the day has left the read window', () => {
+    const yesterday = '2026-12-06';
+    const entry = `${dayContainerOf(feed, yesterday)}${invoiceId}~${opName}`;
+    const read: FeedRead = {
+      feed,
+      outcome: 'changed',
+      entries: new Map([[invoiceId, [entry]]]),
+      state: { at: t0, days: { [yesterday]: { etag: '"y"', seen: [entry] }, '2026-12-07': { etag: '"t"', seen: [] } } },
+      error: null,
+    };
+    const settled = settleFeed(read, undefined, () => 'unsynced', t0);
+    expect(settled.days![yesterday]).toEqual({ etag: null, seen: [], open: true });
+    // Listed again next time, however old; dropped once handled.
+    const again: FeedRead = { ...read, state: { ...settled, days: { ...settled.days, [yesterday]: { etag: '"y"', seen: [entry] } } } };
+    expect(Object.keys(settleFeed(again, settled, () => 'handled', t0 + 1).days!)).toEqual(['2026-12-07']);
+  });
+
+  it("an entry's pending time keeps running while a command leaves its invoice unsynced", () => {
+    const entry = feedEntryOf(feed, invoiceId, `${container}${opName}`, t0);
+    const read = readOf([entry]);
+    const pending = settleFeed(read, undefined, () => 'unlisted', t0);
+    const other = settleFeed(read, pending, () => 'unsynced', t0 + 60_000);
+    expect(other.pending).toEqual(pending.pending);
+    expect(settleFeed(read, other, () => 'unlisted', t0 + PENDING_ENTRY_MS).pending).toBeUndefined();
+  });
+});
