@@ -324,6 +324,27 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     expect(Math.abs(after[pods.seller.podRoot]! - Date.now())).toBeLessThan(5_000);
   });
 
+  it("a counterparty's pod that is down holds back only its own entries: the business's own feed is settled", async () => {
+    const { replica, store } = await sellerDevice('split');
+    await replica.syncChanged(invoices[1]!);
+    const { op } = await sellerMobile.write(invoices[1]!, 'Comment', { text: 'from the phone, while the buyer pod is down' });
+    const buyerDown = new Replica({
+      store,
+      fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        if (urlOf(input).startsWith(pods.buyer.podRoot)) throw new HttpError(503, urlOf(input), 'the buyer pod is down (test)');
+        return pods.seller.devices.mobile.fetch(input, init);
+      }) as typeof fetch,
+      identity: replica.identity,
+    });
+    const read = await buyerDown.syncChanged(invoices[1]!);
+    expect(read.containers.find((c) => c.container === buyer.ownContainer(invoices[1]!))?.outcome).toBe('stale');
+    expect((await buyerDown.view(invoices[1]!)).log.some((entry) => entry.opId === op.id)).toBe(true);
+    const ownFeed = feedOf(pods.seller.podRoot, pods.seller.webId);
+    // The phone's entry counts as handled (entries of invoices this device did not sync wait for a list, as ever).
+    const seen = Object.values((await store.loadFeeds())[ownFeed]?.days ?? {}).flatMap((day) => day.seen);
+    expect(seen.some((entry) => entry.endsWith(op.id))).toBe(true);
+  });
+
   it('entries of earlier days (a long history) are never listed again: a quiet read is one request per pod', async () => {
     const { replica } = await sellerDevice('historian');
     await replica.syncChanged(invoices[1]!);
