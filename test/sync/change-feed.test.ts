@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { asContainerUrl, type InvoiceId } from '../../src/model/ids.ts';
 import { dayContainerOf, dayOf, feedEntryOf, feedOf, invoiceOfEntry, podOfFeed, resourceOfEntry } from '../../src/sync/change-feed.ts';
-import { daysBetween, isListed, PENDING_ENTRY_MS, settleFeed, type FeedRead } from '../../src/sync/feed-read.ts';
+import { daysBetween, isListed, PENDING_ENTRY_MS, readFeed, settleFeed, type FeedRead } from '../../src/sync/feed-read.ts';
+import { urlOf } from '../../src/pod/http-client.ts';
 import { emptyContainerState } from '../../src/sync/store.ts';
 
 const pod = 'https://pods.example/acme/';
@@ -103,5 +104,42 @@ describe('settling a feed read across days', () => {
     const other = settleFeed(read, pending, () => 'unsynced', t0 + 60_000);
     expect(other.pending).toEqual(pending.pending);
     expect(settleFeed(read, other, () => 'unlisted', t0 + PENDING_ENTRY_MS).pending).toBeUndefined();
+  });
+});
+
+// Two answers CSS does not give here: a missing feed is a 403 on CSS (a reader may not read `changes/`), a 404 on a
+// server that lets it; and a window with no day written needs a feed nobody wrote to today. A table stands in.
+describe('reading a feed (a server answering from a table: which containers exist, and its clock)', () => {
+  const serverNow = Date.parse('2026-12-07T09:00:00Z');
+  /** A fetch that lists the containers `tree` names (members by URL), answers 404 for any other, and dates its answers. */
+  const serverOf = (tree: Record<string, string[]>) => {
+    const asked: string[] = [];
+    const fetchFn = (async (input: Parameters<typeof fetch>[0]) => {
+      const url = urlOf(input);
+      asked.push(url.slice(feed.length));
+      const headers = { date: new Date(serverNow).toUTCString(), 'content-type': 'text/turtle' };
+      const members = tree[url];
+      if (!members) return new Response('', { status: 404, headers });
+      const body = members.map((member) => `<${url}> <http://www.w3.org/ns/ldp#contains> <${member}> .`).join('\n');
+      return new Response(body, { status: 200, headers });
+    }) as typeof fetch;
+    return { fetchFn, asked };
+  };
+
+  it('a feed that is not there is absent on the first read, also when the invoices there were synced (a start time)', async () => {
+    const { fetchFn } = serverOf({});
+    const read = await readFeed(fetchFn, feed, {}, serverNow, serverNow - 60_000);
+    expect(read.outcome).toBe('absent');
+  });
+
+  it('after days away with nothing written since, the read moves on: the next one lists today alone', async () => {
+    const old = dayContainerOf(feed, '2026-11-20');
+    const { fetchFn, asked } = serverOf({ [feed]: [old], [old]: [] });
+    const first = await readFeed(fetchFn, feed, { at: serverNow - 6 * 24 * 60 * 60_000, days: {} }, serverNow, null);
+    expect(first.outcome).toBe('unchanged');
+    expect(first.state.at).toBe(serverNow);
+    asked.length = 0;
+    await readFeed(fetchFn, feed, first.state, serverNow, null);
+    expect(asked).toEqual(['2026-12-07/']);
   });
 });
