@@ -49,6 +49,9 @@ export function feedEntryOf(feed: ContainerUrl, invoiceId: InvoiceId, resourceUr
   return `${dayContainerOf(feed, dayOf(datedAt))}${invoiceId}${SEPARATOR}${resource}${again}`;
 }
 
+/** The day an entry of `feed` was dated: the name of its day container. */
+export const dayOfEntry = (feed: ContainerUrl, entryUrl: string): string => entryUrl.slice(feed.length, feed.length + 'YYYY-MM-DD'.length);
+
 const nameOf = (entryUrl: string): string => entryUrl.slice(entryUrl.lastIndexOf('/') + 1);
 
 /** The invoice an entry names, or null for a member that is not an entry. */

@@ -84,6 +84,9 @@ export interface CrawlContext {
   readonly onMembersFound?: (count: number) => void;
 }
 
+/** Whether a crawl read its container to the end: not stale, nothing left for the next crawl. */
+export const readToEnd = (report: ContainerReport): boolean => report.outcome !== 'stale' && report.deferred === 0;
+
 /**
  * Reads one participant's op container: one conditional listing (a 304 when nothing changed), then only the
  * members it has not seen, with bounded concurrency, as crawl-plan.ts decides. Each member is size-capped,

@@ -1,7 +1,7 @@
 import { messageOf } from '../model/errors.ts';
 import type { ContainerUrl, InvoiceId } from '../model/ids.ts';
 import { listContainer, type ContainerListing } from '../pod/resources.ts';
-import { dayContainerOf, dayOf, FEED_DAY_MARGIN_MS, invoiceOfEntry, resourceOfEntry } from './change-feed.ts';
+import { dayContainerOf, dayOf, dayOfEntry, FEED_DAY_MARGIN_MS, invoiceOfEntry, resourceOfEntry } from './change-feed.ts';
 import type { ContainerState, FeedDayState, FeedState } from './store.ts';
 
 /**
@@ -164,8 +164,7 @@ export function settleFeed(
     }
   }
   const state = read.state;
-  const dayOfEntry = (entry: string) => entry.slice(read.feed.length, read.feed.length + 10);
-  const openDays = new Set([...unhandled].map(dayOfEntry));
+  const openDays = new Set([...unhandled].map((entry) => dayOfEntry(read.feed, entry)));
   const firstDay = state.at === undefined ? null : dayOf(state.at - FEED_DAY_MARGIN_MS);
   const kept = (day: string) => openDays.has(day) || state.days![day]!.open === true;
   const stale = Object.keys(state.days ?? {}).filter((day) => firstDay !== null && day < firstDay && !kept(day));
@@ -173,8 +172,8 @@ export function settleFeed(
   const days: Record<string, FeedDayState> = { ...state.days };
   for (const day of stale) delete days[day];
   for (const entry of unhandled) {
-    const day = days[dayOfEntry(entry)] ?? { etag: null, seen: [] };
-    days[dayOfEntry(entry)] = { etag: null, seen: day.seen.filter((seen) => seen !== entry), open: true };
+    const day = dayOfEntry(read.feed, entry);
+    days[day] = { etag: null, seen: (days[day]?.seen ?? []).filter((seen) => seen !== entry), open: true };
   }
   const { pending: _dropped, ...rest } = state;
   return { ...rest, days, ...(Object.keys(pending).length > 0 && { pending }) };

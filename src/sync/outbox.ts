@@ -68,21 +68,18 @@ export class Outbox {
   /**
    * Puts one group and announces it. On its first try the resource and its feed entries go up at once (a write
    * waits for one round trip, not two): a reader that lists an entry before its resource keeps the entry new until
-   * a crawl lists the resource (change-feed.ts, `settleFeed`). A later try (the first failed, or was cut short)
+   * a crawl lists the resource (feed-read.ts, `settleFeed`). A later try (the first failed, or was cut short)
    * puts the resource first and then announces it under new entries, so that even a reader that gave up on the
-   * first entries learns of it.
+   * first entries learns of it; a first try before the pod's clock is known (`atOnce`) also puts the resource first.
    */
   private async put(group: readonly OutboxEntry[], firstTry: boolean): Promise<void> {
     const first = group[0]!;
     const { url, turtle } = group.length === 1 ? { url: `${first.container}${first.op.id}`, turtle: opToTurtle(first.op) } : this.pack(group);
     const invoiceId = first.op.invoiceId;
     if (firstTry && this.atOnce()) await allOrFirstError([putImmutable(this.fetchFn, url, turtle), this.announce(invoiceId, url, false)]);
-    else if (firstTry) {
+    else {
       await putImmutable(this.fetchFn, url, turtle);
-      await this.announce(invoiceId, url, false);
-    } else {
-      await putImmutable(this.fetchFn, url, turtle);
-      await this.announce(invoiceId, url, true);
+      await this.announce(invoiceId, url, !firstTry);
     }
     if (group.length > 1) await markSeen(this.store, invoiceId, first.container, url);
   }

@@ -10,10 +10,10 @@ import { sideOn } from '../model/sides.ts';
 import { setInvoiceAccess } from '../pod/acl.ts';
 import { ensureContainer, listContainer, putImmutable } from '../pod/resources.ts';
 import { checkpointContents, checkpointDue, DEFAULT_CHECKPOINT_EVERY } from './checkpoint-policy.ts';
-import { crawlContainer, DEFAULT_LIMITS, type ContainerReport, type CrawlLimits } from './crawler.ts';
+import { crawlContainer, DEFAULT_LIMITS, readToEnd, type ContainerReport, type CrawlLimits } from './crawler.ts';
 import { Outbox, type Announce, type OutboxReport } from './outbox.ts';
 import { claimInvoiceFolder, evidenceContainerOf, invoiceFolderOf, opsContainerOf } from './invoice-folder.ts';
-import { announce, FEED_DAY_MARGIN_MS, feedOf, openFeed, podOfFeed } from './change-feed.ts';
+import { announce, dayOfEntry, FEED_DAY_MARGIN_MS, feedOf, openFeed, podOfFeed } from './change-feed.ts';
 import { emptyFeedState, isListed, readFeed, settleFeed, type FeedRead } from './feed-read.ts';
 import { ServerClock } from './server-clock.ts';
 import { planRefresh, type FeedNews } from './refresh-plan.ts';
@@ -729,7 +729,7 @@ export class Replica {
     const since = this.now() - crawl.start;
     const complete = (container: ContainerUrl) => {
       const report = crawl.reports.get(container);
-      return report !== undefined && report.outcome !== 'stale' && report.deferred === 0;
+      return report !== undefined && readToEnd(report);
     };
     const whole = pods.filter((pod) => containers.filter((c) => c.startsWith(pod)).every(complete));
     return Object.fromEntries(whole.map((pod) => [pod, this.serverClock.now(pod) - since]));
@@ -767,7 +767,7 @@ export class Replica {
     const state = feeds[ownFeed] ?? emptyFeedState();
     const days = { ...state.days };
     for (const entry of entries.filter((e) => e.startsWith(ownFeed))) {
-      const day = entry.slice(ownFeed.length, ownFeed.length + 10);
+      const day = dayOfEntry(ownFeed, entry);
       const kept = days[day];
       days[day] = { ...kept, etag: kept?.etag ?? null, seen: [...new Set([...(kept?.seen ?? []), entry])].sort() };
     }
@@ -918,7 +918,7 @@ function startOf(pod: string, refs: readonly InvoiceRef[]): number | null {
 type SyncOutcome = SyncResult | 'not synced' | 'unknown';
 
 const incompleteOn = (result: SyncResult, pod: string): boolean =>
-  result.containers.some((report) => report.container.startsWith(pod) && (report.outcome === 'stale' || report.deferred > 0));
+  result.containers.some((report) => report.container.startsWith(pod) && !readToEnd(report));
 
 /** The side a batch's CreateInvoice gives this WebID (before the invoice exists, the CreateInvoice says it). */
 function creatorSide(entries: readonly BatchEntry[], webId: WebId): Side | null {

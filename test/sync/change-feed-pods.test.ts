@@ -282,6 +282,16 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     return { replica, store };
   }
   const buyerFeed = () => feedOf(pods.buyer.podRoot, pods.seller.webId);
+  /** Another view of a seller device's store whose requests to the buyer's pod all fail, as when that pod is down. */
+  const withBuyerPodDown = (store: MemoryDeviceStore, identity: Replica['identity']) =>
+    new Replica({
+      store,
+      fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        if (urlOf(input).startsWith(pods.buyer.podRoot)) throw new HttpError(503, urlOf(input), 'the buyer pod is down (test)');
+        return pods.seller.devices.mobile.fetch(input, init);
+      }) as typeof fetch,
+      identity,
+    });
   /** An op of the buyer put on its pod and announced as written at `datedAt`. */
   async function writtenAt(datedAt: number, text: string) {
     const view = await buyer.view(invoices[1]!);
@@ -308,14 +318,7 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
   it("a crawl records per pod where it read everything: a counterparty's pod that is down holds back only its own", async () => {
     const { replica, store } = await sellerDevice('half-online');
     const before = (await store.getInvoice(invoices[1]!))!.syncedAt!;
-    const buyerDown = new Replica({
-      store,
-      fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-        if (urlOf(input).startsWith(pods.buyer.podRoot)) throw new HttpError(503, urlOf(input), 'the buyer pod is down (test)');
-        return pods.seller.devices.mobile.fetch(input, init);
-      }) as typeof fetch,
-      identity: replica.identity,
-    });
+    const buyerDown = withBuyerPodDown(store, replica.identity);
     await buyerDown.sync(invoices[1]!);
     const after = (await store.getInvoice(invoices[1]!))!.syncedAt!;
     expect(after[pods.buyer.podRoot]).toBe(before[pods.buyer.podRoot]);
@@ -328,14 +331,7 @@ describe('feeds by day: what a read costs follows what changed lately, not the h
     const { replica, store } = await sellerDevice('split');
     await replica.syncChanged(invoices[1]!);
     const { op } = await sellerMobile.write(invoices[1]!, 'Comment', { text: 'from the phone, while the buyer pod is down' });
-    const buyerDown = new Replica({
-      store,
-      fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-        if (urlOf(input).startsWith(pods.buyer.podRoot)) throw new HttpError(503, urlOf(input), 'the buyer pod is down (test)');
-        return pods.seller.devices.mobile.fetch(input, init);
-      }) as typeof fetch,
-      identity: replica.identity,
-    });
+    const buyerDown = withBuyerPodDown(store, replica.identity);
     const read = await buyerDown.syncChanged(invoices[1]!);
     expect(read.containers.find((c) => c.container === buyer.ownContainer(invoices[1]!))?.outcome).toBe('stale');
     expect((await buyerDown.view(invoices[1]!)).log.some((entry) => entry.opId === op.id)).toBe(true);
